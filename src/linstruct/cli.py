@@ -1,0 +1,124 @@
+"""The ``linstruct`` command: list the chapters, run one with parameters.
+
+    linstruct list
+    linstruct run CHAPTER [-p NAME VALUE ...] [--profile P] [--out DIR]
+
+``run`` validates every parameter before starting a kernel, executes the chapter
+notebook with papermill, writes the executed notebook, an HTML rendering and
+``results.json`` into DIR, and prints one verdict per claim.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from .chapters import CHAPTERS, get_chapter
+from .parameters import PROFILES, ChapterSpec, ParameterError
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def notebook_path(spec: ChapterSpec) -> Path:
+    """The chapter's notebook in the source tree (the package is installed editable)."""
+    path = PACKAGE_ROOT / spec.notebook
+    if not path.exists():
+        raise ParameterError(
+            f"notebook {spec.notebook} of chapter '{spec.name}' not found under {PACKAGE_ROOT}; "
+            "install linstruct editable from a clone of the book (pip install -e .)"
+        )
+    return path
+
+
+def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | None) -> dict:
+    """``-p NAME VALUE`` pairs parsed and validated; raises ParameterError on bad input."""
+    given = {name: spec.param(name).parse(text, spec.name) for name, text in pairs}
+    if profile is not None:
+        given["profile"] = profile
+    spec.resolve(**given)  # validates the combination before any kernel starts
+    return given
+
+
+def run_chapter(spec: ChapterSpec, given: dict, out: Path) -> dict:
+    """Execute the chapter with papermill into ``out``; return its results record."""
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    out.mkdir(parents=True, exist_ok=True)
+    notebook = notebook_path(spec)
+    executed = out / f"{spec.name}.ipynb"
+    os.environ.setdefault("LINSTRUCT_PROGRESS", "0")
+    (out / "results.json").unlink(missing_ok=True)
+    papermill.execute_notebook(
+        str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},
+        cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+    )
+    with warnings.catch_warnings():  # glue records have no HTML form of their own
+        warnings.filterwarnings("ignore", message=".*is not able to be represented")
+        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    (out / f"{spec.name}.html").write_text(body)
+    return json.loads((out / "results.json").read_text())
+
+
+def print_verdicts(record: dict) -> None:
+    print(f"{record['chapter']} ({record['profile']} profile, {record['runtime_s']:.0f} s):")
+    for claim in record["claims"]:
+        print(f"  {claim['verdict']:<18} {claim['id']}: {claim['statement']}")
+
+
+def cmd_list(_: argparse.Namespace) -> int:
+    for spec in CHAPTERS.values():
+        print(f"{spec.name}: {spec.title}  ({spec.notebook})")
+        for p in spec.parameters:
+            values = " / ".join(f"{spec.default(p.name, prof)}" for prof in PROFILES)
+            print(f"  {p.name:<15} {p.help}; {p.allowed()}; smoke / book / full: {values}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    spec = get_chapter(args.chapter)
+    given = parse_parameters(spec, args.param or [], args.profile)
+    out = Path(args.out) if args.out else Path("runs") / spec.name
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        record = run_chapter(spec, given, out)
+    except PapermillExecutionError as error:
+        print(f"linstruct: chapter '{spec.name}' failed in cell {error.exec_count}: "
+              f"{error.ename}: {error.evalue}\n  executed notebook: {out / (spec.name + '.ipynb')}",
+              file=sys.stderr)
+        return 1
+    print_verdicts(record)
+    print(f"wrote {out}/{spec.name}.ipynb, {spec.name}.html and results.json")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="linstruct", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="chapters and their parameters").set_defaults(func=cmd_list)
+    run = commands.add_parser("run", help="execute one chapter and print its verdicts")
+    run.add_argument("chapter", help=f"one of: {', '.join(CHAPTERS)}")
+    run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="set a chapter parameter (repeatable)")
+    run.add_argument("--profile", choices=PROFILES, help="smoke, book (default) or full")
+    run.add_argument("--out", help="output folder (default runs/CHAPTER)")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParameterError as error:
+        print(f"linstruct: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Every chapter, executed in the smoke profile through ``linstruct run``'s code path,
+then re-executed by nbval, which must reproduce every compared output."""
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from linstruct.chapters import CHAPTERS
+from linstruct.claims import VERDICTS
+from linstruct.cli import run_chapter
+
+TESTS = Path(__file__).parent
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module", params=list(CHAPTERS))
+def executed(request, tmp_path_factory):
+    spec = CHAPTERS[request.param]
+    out = tmp_path_factory.mktemp(spec.name)
+    record = run_chapter(spec, {"profile": "smoke", "threads": 1}, out)
+    return spec, out, record
+
+
+def test_results_json(executed):
+    spec, out, record = executed
+    assert record["chapter"] == spec.name and record["profile"] == "smoke"
+    assert record["parameters"]["threads"] == 1
+    assert record["claims"], "a chapter must judge at least one claim"
+    for claim in record["claims"]:
+        assert {"id", "statement", "criterion", "measured", "verdict"} <= set(claim)
+        assert claim["verdict"] in VERDICTS
+    assert record["runtime_s"] > 0
+    assert (out / f"{spec.name}.ipynb").exists() and (out / f"{spec.name}.html").stat().st_size > 10_000
+
+
+def test_second_execution_reproduces_outputs(executed):
+    spec, out, _ = executed
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+         "--nbval-sanitize-with", str(TESTS / "nbval_sanitize.cfg"), "-q", "--rootdir", str(out),
+         "-o", "addopts=", str(out / f"{spec.name}.ipynb")],
+        capture_output=True, text=True, cwd=out, timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
