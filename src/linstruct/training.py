@@ -87,6 +87,7 @@ def train(
     momentum: float = 0.0,
     seed: int = 0,
     evaluate_every: int = 1,
+    measure: bool = True,
     on_step: StepCallback | None = None,
     on_epoch: EpochCallback | None = None,
     progress: bool | None = None,
@@ -96,13 +97,16 @@ def train(
 
     ``batch_size=None`` trains full batch. Every ``evaluate_every`` epochs (and after
     the last) the row records ``epoch``, ``step``, the mean training minibatch loss of
-    that epoch, loss and accuracy on the full train and test sets, and whatever
-    ``on_epoch(epoch, model)`` returns. Epoch 0 is the untrained model.
+    that epoch, loss and accuracy on the full train and test sets (skipped with
+    ``measure=False``), and whatever ``on_epoch(epoch, model)`` returns. Epoch 0 is
+    the untrained model.
     ``on_step(step, model, loss)`` runs after every optimiser step. The model is
     moved to ``device`` and trained there.
     """
     if epochs < 0:
         raise ValueError(f"epochs must be non-negative, got {epochs}")
+    if evaluate_every < 1:
+        raise ValueError(f"evaluate_every must be at least 1, got {evaluate_every}")
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1 or None, got {batch_size}")
     loss_fn = loss_for(data.task)
@@ -117,7 +121,7 @@ def train(
 
     def record(epoch: int, step: int, batch_loss: float) -> dict:
         row = {"epoch": epoch, "step": step, "batch_loss": batch_loss}
-        for split, (xs, ys) in (("train", (x, y)), ("test", (x_test, y_test))):
+        for split, (xs, ys) in (("train", (x, y)), ("test", (x_test, y_test))) if measure else ():
             row.update({f"{split}_{k}": v for k, v in evaluate(model, xs, ys, loss_fn).items()})
         if on_epoch is not None:
             with torch.no_grad():
