@@ -4,8 +4,8 @@ VENV := .venv
 BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
-# No progress bars in executed notebooks (they would differ between runs).
-export LINSTRUCT_PROGRESS := 0
+# Batch execution: no progress bars, static widgets (outputs must not differ between runs).
+export LINSTRUCT_INTERACTIVE := 0
 
 .PHONY: setup book test bench lock clean
 

@@ -1,9 +1,9 @@
-"""Shared test set-up: no progress bars, one deterministic thread policy."""
+"""Shared test set-up: batch execution (no progress bars, static widgets)."""
 import os
 
 import pytest
 
-os.environ["LINSTRUCT_PROGRESS"] = "0"
+os.environ["LINSTRUCT_INTERACTIVE"] = "0"
 
 
 @pytest.fixture(autouse=True)

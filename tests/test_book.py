@@ -17,7 +17,7 @@ def test_book_builds_in_smoke_profile(tmp_path):
     command = [str(jupyter_book) if jupyter_book.exists() else shutil.which("jupyter-book"),
                "build", str(ROOT), "--all", "-W", "-n", "--keep-going", "--path-output", str(tmp_path)]
     env = {**os.environ, "LINSTRUCT_PROFILE": "smoke", "LINSTRUCT_THREADS": "1",
-           "LINSTRUCT_RUNS_DIR": str(tmp_path / "runs"), "LINSTRUCT_PROGRESS": "0"}
+           "LINSTRUCT_RUNS_DIR": str(tmp_path / "runs"), "LINSTRUCT_INTERACTIVE": "0"}
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=1200)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     html = tmp_path / "_build" / "html"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from linstruct.reproducibility import choose_threads, seed_everything, select_device, set_threads
+from linstruct.reproducibility import choose_threads, interactive, seed_everything, select_device, set_threads
 
 
 def test_seed_everything_repeats_all_generators():
@@ -50,3 +50,10 @@ def test_device_selection():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA"):
             select_device("cuda")
+
+
+def test_interactive_setting(monkeypatch):
+    monkeypatch.setenv("LINSTRUCT_INTERACTIVE", "0")
+    assert interactive() is False
+    monkeypatch.setenv("LINSTRUCT_INTERACTIVE", "1")
+    assert interactive() is True

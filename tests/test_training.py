@@ -5,7 +5,7 @@ import torch
 
 from linstruct.data import Dataset
 from linstruct.models import MLP
-from linstruct.training import evaluate, loss_for, progress_wanted, train
+from linstruct.training import evaluate, loss_for, train
 
 
 def blobs(n=200, seed=0):
@@ -77,10 +77,3 @@ def test_bad_arguments():
         train(fresh_model(), blobs(), epochs=1, lr=0.1, batch_size=0)
     with pytest.raises(ValueError, match="task must be"):
         loss_for("ranking")
-
-
-def test_progress_setting(monkeypatch):
-    monkeypatch.setenv("LINSTRUCT_PROGRESS", "0")
-    assert progress_wanted() is False
-    monkeypatch.setenv("LINSTRUCT_PROGRESS", "1")
-    assert progress_wanted() is True

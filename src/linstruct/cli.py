@@ -51,7 +51,7 @@ def run_chapter(spec: ChapterSpec, given: dict, out: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     notebook = notebook_path(spec)
     executed = out / f"{spec.name}.ipynb"
-    os.environ.setdefault("LINSTRUCT_PROGRESS", "0")
+    os.environ.setdefault("LINSTRUCT_INTERACTIVE", "0")
     (out / "results.json").unlink(missing_ok=True)
     papermill.execute_notebook(
         str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},

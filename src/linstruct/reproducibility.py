@@ -11,11 +11,26 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 import torch
 
 DEVICES = ("cpu", "cuda", "auto")
+INTERACTIVE_ENV = "LINSTRUCT_INTERACTIVE"
+
+
+def interactive() -> bool:
+    """Whether a person is watching: progress bars and live widgets only then.
+
+    ``LINSTRUCT_INTERACTIVE=0`` (set by the book build, the tests, ``linstruct run``
+    and ``linstruct sweep``) means batch execution, ``=1`` forces interactive;
+    otherwise a Jupyter kernel or a terminal counts as interactive.
+    """
+    setting = os.environ.get(INTERACTIVE_ENV, "").strip()
+    if setting in ("0", "1"):
+        return setting == "1"
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
 def seed_everything(seed: int) -> None:

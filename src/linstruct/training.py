@@ -7,8 +7,6 @@ seeded with ``seed`` shuffles the training set each epoch.
 """
 from __future__ import annotations
 
-import os
-import sys
 from typing import Callable, Mapping
 
 import pandas as pd
@@ -16,22 +14,11 @@ import torch
 from torch import nn
 
 from .data import Dataset
+from .reproducibility import interactive
 
 OPTIMIZERS = ("adam", "sgd")
 StepCallback = Callable[[int, nn.Module, float], None]
 EpochCallback = Callable[[int, nn.Module], Mapping[str, float] | None]
-
-
-def progress_wanted() -> bool:
-    """Whether to show a progress bar: only in interactive use.
-
-    ``LINSTRUCT_PROGRESS=0`` (set by the book build, the tests and ``linstruct run``)
-    turns it off, ``=1`` forces it; otherwise it shows in a Jupyter kernel or a terminal.
-    """
-    setting = os.environ.get("LINSTRUCT_PROGRESS", "").strip()
-    if setting in ("0", "1"):
-        return setting == "1"
-    return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
 def loss_for(task: str) -> nn.Module:
@@ -117,7 +104,7 @@ def train(
     n = len(x)
     size = n if batch_size is None else min(batch_size, n)
     order = torch.Generator().manual_seed(seed)
-    show = progress_wanted() if progress is None else progress
+    show = interactive() if progress is None else progress
 
     def record(epoch: int, step: int, batch_loss: float) -> dict:
         row = {"epoch": epoch, "step": step, "batch_loss": batch_loss}
