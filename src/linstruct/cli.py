@@ -1,11 +1,14 @@
-"""The ``linstruct`` command: list the chapters, run one with parameters.
+"""The ``linstruct`` command: list the chapters, run one, sweep one.
 
     linstruct list
     linstruct run CHAPTER [-p NAME VALUE ...] [--profile P] [--out DIR]
+    linstruct sweep CHAPTER -p NAME V1,V2,... [-p ...] --seeds 0-9 [--profile P]
+                    [--scheduler ADDRESS] [--workers N] [--out DIR]
 
 ``run`` validates every parameter before starting a kernel, executes the chapter
 notebook with papermill, writes the executed notebook, an HTML rendering and
-``results.json`` into DIR, and prints one verdict per claim.
+``results.json`` into DIR, and prints one verdict per claim. ``sweep`` runs a grid
+on Dask (see :mod:`linstruct.sweep`) and writes ``runs.csv`` and ``sweep.png``.
 """
 from __future__ import annotations
 
@@ -42,8 +45,12 @@ def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | N
     return given
 
 
-def run_chapter(spec: ChapterSpec, given: dict, out: Path) -> dict:
-    """Execute the chapter with papermill into ``out``; return its results record."""
+def run_chapter(spec: ChapterSpec, given: dict, out: Path, html: bool = True) -> dict:
+    """Execute the chapter with papermill into ``out``; return its results record.
+
+    Writes ``<chapter>.ipynb`` (executed), ``<chapter>.html`` (unless ``html=False``)
+    and, from inside the notebook, ``results.json``.
+    """
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
@@ -56,11 +63,13 @@ def run_chapter(spec: ChapterSpec, given: dict, out: Path) -> dict:
     papermill.execute_notebook(
         str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},
         cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on stderr
     )
-    with warnings.catch_warnings():  # glue records have no HTML form of their own
-        warnings.filterwarnings("ignore", message=".*is not able to be represented")
-        body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    (out / f"{spec.name}.html").write_text(body)
+    if html:
+        with warnings.catch_warnings():  # glue records have no HTML form of their own
+            warnings.filterwarnings("ignore", message=".*is not able to be represented")
+            body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+        (out / f"{spec.name}.html").write_text(body)
     return json.loads((out / "results.json").read_text())
 
 
@@ -97,6 +106,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .sweep import SweepError, parse_grid, parse_seeds, plan, run_sweep
+    from .sweep_report import holding_rates, sweep_figure, tidy_table
+
+    spec = get_chapter(args.chapter)
+    out = Path(args.out) if args.out else Path("sweeps") / spec.name
+    try:
+        grid = parse_grid(spec, args.param or [])
+        runs = plan(spec.name, grid, parse_seeds(args.seeds), args.profile)
+        statuses = run_sweep(runs, out, scheduler=args.scheduler, workers=args.workers)
+    except SweepError as error:
+        print(f"linstruct: {error}", file=sys.stderr)
+        return 2
+    table = tidy_table(runs, out)
+    table.to_csv(out / "runs.csv", index=False)
+    fig = sweep_figure(table, list(grid))
+    fig.savefig(out / "sweep.png", bbox_inches="tight")
+    counts = {k: sum(s["status"] == k for s in statuses) for k in ("finished", "skipped", "failed")}
+    print(f"{spec.name} sweep: {len(runs)} runs ({counts['finished']} run now, {counts['skipped']} already "
+          f"finished, {counts['failed']} failed)")
+    for status in statuses:
+        if status["status"] == "failed":
+            print(f"  failed {status['run_id']}: {status['error']}")
+    if (table["status"] == "finished").any():
+        print(holding_rates(table).round(3).to_string(index=False))
+    print(f"wrote {out / 'runs.csv'} and {out / 'sweep.png'}")
+    return 1 if counts["failed"] else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="linstruct", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -108,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", choices=PROFILES, help="smoke, book (default) or full")
     run.add_argument("--out", help="output folder (default runs/CHAPTER)")
     run.set_defaults(func=cmd_run)
+    sweep = commands.add_parser("sweep", help="run a parameter grid over seeds on Dask, resumably")
+    sweep.add_argument("chapter", help=f"one of: {', '.join(CHAPTERS)}")
+    sweep.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "V1,V2"),
+                       help="a parameter and its comma-separated values (repeatable)")
+    sweep.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,3,5 (default 0)")
+    sweep.add_argument("--profile", choices=PROFILES, help="profile of every run")
+    sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    sweep.add_argument("--workers", type=int, default=2, help="local cluster workers (default 2)")
+    sweep.add_argument("--out", help="output folder (default sweeps/CHAPTER)")
+    sweep.set_defaults(func=cmd_sweep)
     return parser
 
 

@@ -95,7 +95,9 @@ class ChapterRun:
             "linstruct_version": __version__,
         }
         path = folder / "results.json"
-        path.write_text(json.dumps(record, indent=2) + "\n")
+        partial = path.with_suffix(".json.partial")  # a run killed mid-write leaves no results.json
+        partial.write_text(json.dumps(record, indent=2) + "\n")
+        partial.replace(path)
         return path
 
 

@@ -1,0 +1,110 @@
+"""Sweeps: planning, resuming, failures, unreachable schedulers, the table and figure."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from linstruct.chapters import get_chapter
+from linstruct.cli import main
+from linstruct.sweep import Run, SweepError, connect, parse_grid, parse_seeds, plan, run_folder, run_sweep
+from linstruct.sweep_report import holding_rates, sweep_figure, tidy_table
+
+
+def test_parse_seeds():
+    assert parse_seeds("0-2") == [0, 1, 2]
+    assert parse_seeds("5,1,1-2") == [1, 2, 5]
+    for bad in ("a-b", "", "-3"):
+        with pytest.raises(SweepError, match="--seeds"):
+            parse_seeds(bad)
+
+
+def test_grid_is_typed_and_keeps_bad_values_for_their_run():
+    grid = parse_grid(get_chapter("toolkit"), [("width", "16, 32"), ("lr", "1e-3")])
+    assert grid == {"width": [16, 32], "lr": [0.001]}
+    assert parse_grid(get_chapter("toolkit"), [("width", "16,banana")]) == {"width": [16, "banana"]}
+    with pytest.raises(SweepError, match="--seeds"):
+        parse_grid(get_chapter("toolkit"), [("seed", "1,2")])
+
+
+def test_plan_and_run_ids():
+    runs = plan("toolkit", {"width": [16, 32], "depth": [1, 2]}, [0, 1], "smoke")
+    assert len(runs) == 8 and len({r.run_id for r in runs}) == 8
+    assert runs[0].params == {"depth": 1, "profile": "smoke", "seed": 0, "width": 16}
+    again = Run("toolkit", tuple(sorted({"width": 16, "depth": 1, "seed": 0, "profile": "smoke"}.items())))
+    assert again.run_id == runs[0].run_id  # the id depends on values, not on their order
+
+
+def test_unreachable_scheduler_fails_within_seconds():
+    started = time.perf_counter()
+    with pytest.raises(SweepError, match="could not reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        connect("tcp://127.0.0.1:9", 1)
+    assert time.perf_counter() - started < 15
+
+
+def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
+    args = ["sweep", "toolkit", "-p", "width", "16,32", "-p", "depth", "1,2", "--seeds", "0",
+            "--profile", "smoke", "--workers", "2", "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert "4 runs (4 run now, 0 already finished, 0 failed)" in capsys.readouterr().out
+    table = pd.read_csv(tmp_path / "runs.csv")
+    assert len(table) == 4 and set(table["status"]) == {"finished"}
+    assert {"width", "depth", "seed", "claim", "verdict", "measured.gap_points_main"} <= set(table.columns)
+    assert sorted(zip(table["width"], table["depth"])) == [(16, 1), (16, 2), (32, 1), (32, 2)]
+    assert (tmp_path / "sweep.png").stat().st_size > 10_000
+    # a second run does no work
+    assert main(args) == 0
+    assert "4 runs (0 run now, 4 already finished, 0 failed)" in capsys.readouterr().out
+
+
+def test_bad_value_fails_its_run_only(tmp_path):
+    runs = plan("toolkit", parse_grid(get_chapter("toolkit"), [("width", "banana,16")]), [0], "smoke")
+    statuses = {s["run_id"]: s for s in run_sweep(runs, tmp_path, workers=1, progress=False)}
+    bad, good = runs
+    assert statuses[bad.run_id]["status"] == "failed"
+    assert "parameter 'width' must be an integer from 4 to 1024; got 'banana'" in statuses[bad.run_id]["error"]
+    assert statuses[good.run_id]["status"] == "finished"
+    table = tidy_table(runs, tmp_path)
+    assert list(table["status"]) == ["failed", "finished"]
+    assert "banana" in table["error"].iloc[0]
+
+
+def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
+    command = [sys.executable, "-m", "linstruct.cli", "sweep", "toolkit", "-p", "width", "16,32", "--seeds", "0-1",
+               "--profile", "smoke", "--workers", "1", "--out", str(tmp_path)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")
+    deadline = time.time() + 300
+    while not any((run_folder(tmp_path, r) / "results.json").exists() for r in runs):
+        assert time.time() < deadline and process.poll() is None, "the sweep finished no run before the deadline"
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    finished = [r for r in runs if (run_folder(tmp_path, r) / "results.json").exists()]
+    assert 1 <= len(finished) < len(runs)
+    stamps = {r.run_id: (run_folder(tmp_path, r) / "results.json").stat().st_mtime_ns for r in finished}
+    statuses = run_sweep(runs, tmp_path, workers=1, progress=False)
+    assert [s["status"] for s in statuses].count("skipped") == len(finished)
+    assert [s["status"] for s in statuses].count("finished") == len(runs) - len(finished)
+    for r in finished:
+        assert (run_folder(tmp_path, r) / "results.json").stat().st_mtime_ns == stamps[r.run_id]
+
+
+def test_table_and_figure_from_written_results(tmp_path):
+    runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")
+    for i, run in enumerate(runs):
+        folder = run_folder(tmp_path, run)
+        folder.mkdir(parents=True)
+        verdict = "reproduced" if i % 2 else "not reproduced"
+        claim = {"id": "c", "statement": "s", "criterion": "k", "measured": {"gap": float(i)}, "verdict": verdict}
+        (folder / "results.json").write_text(json.dumps({"claims": [claim], "runtime_s": 1.0}))
+    table = tidy_table(runs, tmp_path)
+    assert list(table["score"]) == [0.0, 1.0, 0.0, 1.0]
+    rates = holding_rates(table)
+    assert rates.loc[0, "reproduced"] == 0.5 and rates.loc[0, "runs"] == 4
+    fig = sweep_figure(table, ["width"])
+    assert [ax.get_xlabel() for ax in fig.axes] == ["width", "width"]
