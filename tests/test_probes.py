@@ -42,3 +42,15 @@ def test_layer_probes_cover_input_and_every_hidden_layer():
     assert list(table["layer"]) == [0, 1, 2, 3]
     assert table["train_accuracy"].between(0, 1).all()
     assert table["test_accuracy"].iloc[0] >= 0.9  # the input is linearly separable
+
+
+def test_input_layer_can_be_left_out():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(60, 3, generator=g)
+    y = (x[:, 0] > 0).long()
+    data = Dataset("toy", x[:40], y[:40], x[40:], y[40:], "classification", 2, "generated")
+    model = MLP(3, 4, 2, 2)
+    full = layer_probe_accuracies(model, data)
+    hidden = layer_probe_accuracies(model, data, include_input=False)
+    assert list(hidden["layer"]) == [1, 2]
+    assert hidden.reset_index(drop=True).equals(full[full["layer"] > 0].reset_index(drop=True))

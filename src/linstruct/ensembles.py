@@ -145,17 +145,20 @@ def train_ensemble(
     evaluate_every: int = 1,
     on_epoch: Callable[[int, EnsembleMLP], Mapping[str, torch.Tensor]] | None = None,
     progress: bool | None = None,
+    device: torch.device | str = "cpu",
 ) -> pd.DataFrame:
     """Train every copy of ``model`` as ``linstruct.training.train(..., seed=s)`` would.
 
     Returns a long history: one row per copy (column ``seed``) and evaluated epoch,
     with the columns of ``train``. ``on_epoch(epoch, model)`` may return per-copy
-    values of shape (S,).
+    values of shape (S,). The model is moved to ``device`` and trained there.
     """
     if epochs < 0 or evaluate_every < 1:
         raise ValueError(f"need epochs >= 0 and evaluate_every >= 1, got {epochs}, {evaluate_every}")
     opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, momentum)
-    x, y, task = data.x_train.flatten(1), data.y_train, data.task
+    model.to(device)
+    x, y, task = data.x_train.flatten(1).to(device), data.y_train.to(device), data.task
+    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     n, copies = len(x), model.size
     size = n if batch_size is None else min(batch_size, n)
     orders = [torch.Generator().manual_seed(seed) for seed in model.seeds]
@@ -163,7 +166,7 @@ def train_ensemble(
 
     def record(epoch: int, step: int, batch_loss: torch.Tensor) -> None:
         columns = {"batch_loss": batch_loss}
-        for split, (xs, ys) in (("train", (x, y)), ("test", (data.x_test, data.y_test))):
+        for split, (xs, ys) in (("train", (x, y)), ("test", (x_test, y_test))):
             columns.update({f"{split}_{k}": v for k, v in evaluate_ensemble(model, xs, ys, task).items()})
         if on_epoch is not None:
             with torch.no_grad():
@@ -180,8 +183,9 @@ def train_ensemble(
         epochs_iter = tqdm(epochs_iter, desc=f"training {copies} seeds", unit="epoch", leave=False)
     step = 0
     for epoch in epochs_iter:
-        permutations = torch.stack([torch.randperm(n, generator=g) if size < n else torch.arange(n) for g in orders])
-        running = torch.zeros(copies)
+        permutations = torch.stack([torch.randperm(n, generator=g) if size < n else torch.arange(n)
+                                    for g in orders]).to(device)
+        running = torch.zeros(copies, device=device)
         batches = 0
         for start in range(0, n, size):
             index = permutations[:, start : start + size]  # (S, b)

@@ -33,7 +33,7 @@ class LinearProbe:
 
 
 def fit_linear_probe(
-    features: torch.Tensor, labels: torch.Tensor, num_classes: int, l2: float = 1e-4, max_iter: int = 300
+    features: torch.Tensor, labels: torch.Tensor, num_classes: int, l2: float = 1e-4, max_iter: int = 100
 ) -> LinearProbe:
     """Fit a probe on (n, d) ``features`` and (n,) integer ``labels``."""
     features = features.detach().double().flatten(1)
@@ -64,22 +64,27 @@ def probe_accuracy(
     return probe.accuracy(test_features.double().flatten(1), test_labels)
 
 
+def probe_row(train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset, layer: int,
+              **fit_options) -> dict:
+    """``{"layer", "train_accuracy", "test_accuracy"}`` of a probe on one layer's features."""
+    probe = fit_linear_probe(train_features, data.y_train, data.num_classes, **fit_options)
+    return {"layer": layer,
+            "train_accuracy": probe.accuracy(train_features.double().flatten(1), data.y_train),
+            "test_accuracy": probe.accuracy(test_features.double().flatten(1), data.y_test)}
+
+
 @torch.no_grad()
-def layer_probe_accuracies(model: torch.nn.Module, data: Dataset, **fit_options) -> pd.DataFrame:
-    """Probe accuracy of the input (layer 0) and of every hidden layer of ``model``.
+def layer_probe_accuracies(model: torch.nn.Module, data: Dataset, include_input: bool = True,
+                           **fit_options) -> pd.DataFrame:
+    """Probe accuracy of the input (layer 0, unless ``include_input=False``: it does not
+    depend on the model) and of every hidden layer of ``model``.
 
     ``model`` must provide ``hidden_states(x) -> list[(n, width)]``. Returns columns
     ``layer``, ``train_accuracy``, ``test_accuracy``.
     """
     model.eval()
-    train_states = [data.x_train.flatten(1)] + model.hidden_states(data.x_train)
-    test_states = [data.x_test.flatten(1)] + model.hidden_states(data.x_test)
-    rows = []
-    for layer, (train_f, test_f) in enumerate(zip(train_states, test_states)):
-        probe = fit_linear_probe(train_f, data.y_train, data.num_classes, **fit_options)
-        rows.append({
-            "layer": layer,
-            "train_accuracy": probe.accuracy(train_f.double(), data.y_train),
-            "test_accuracy": probe.accuracy(test_f.double(), data.y_test),
-        })
+    pairs = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))
+    rows = [probe_row(data.x_train, data.x_test, data, 0, **fit_options)] if include_input else []
+    rows += [probe_row(train_f, test_f, data, layer, **fit_options)
+             for layer, (train_f, test_f) in enumerate(pairs, start=1)]
     return pd.DataFrame(rows)
