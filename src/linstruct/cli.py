@@ -63,7 +63,7 @@ def run_chapter(spec: ChapterSpec, given: dict, out: Path, html: bool = True) ->
     papermill.execute_notebook(
         str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},
         cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on stderr
+        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter on stderr
     )
     if html:
         with warnings.catch_warnings():  # glue records have no HTML form of their own
