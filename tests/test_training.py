@@ -77,3 +77,20 @@ def test_bad_arguments():
         train(fresh_model(), blobs(), epochs=1, lr=0.1, batch_size=0)
     with pytest.raises(ValueError, match="task must be"):
         loss_for("ranking")
+
+
+def test_ready_optimizer_with_parameter_groups_and_penalty():
+    model = fresh_model()
+    frozen_group_lr = 0.0
+    opt = torch.optim.SGD([{"params": model.hidden.parameters(), "lr": frozen_group_lr},
+                           {"params": model.head.parameters(), "lr": 0.1}])
+    hidden_before = [p.clone() for p in model.hidden.parameters()]
+    head_before = [p.clone() for p in model.head.parameters()]
+    history = train(model, blobs(), epochs=2, lr=123.0, batch_size=10, optimizer=opt,
+                    penalty=lambda m: 3.0 * m.head.bias.pow(2).sum())
+    assert all(torch.equal(p, q) for p, q in zip(model.hidden.parameters(), hidden_before))
+    assert not all(torch.equal(p, q) for p, q in zip(model.head.parameters(), head_before))
+    assert len(history) == 3
+    free = fresh_model()
+    train(free, blobs(), epochs=2, lr=0.1, batch_size=10, optimizer="sgd")
+    assert float(model.head.bias.norm()) < 0.5 * float(free.head.bias.norm())  # the penalty shrinks the bias

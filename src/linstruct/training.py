@@ -69,12 +69,13 @@ def train(
     epochs: int,
     lr: float,
     batch_size: int | None = None,
-    optimizer: str = "adam",
+    optimizer: str | torch.optim.Optimizer = "adam",
     weight_decay: float = 0.0,
     momentum: float = 0.0,
     seed: int = 0,
     evaluate_every: int = 1,
     measure: bool = True,
+    penalty: Callable[[nn.Module], torch.Tensor] | None = None,
     on_step: StepCallback | None = None,
     on_epoch: EpochCallback | None = None,
     progress: bool | None = None,
@@ -88,7 +89,10 @@ def train(
     ``measure=False``), and whatever ``on_epoch(epoch, model)`` returns. Epoch 0 is
     the untrained model.
     ``on_step(step, model, loss)`` runs after every optimiser step. The model is
-    moved to ``device`` and trained there.
+    moved to ``device`` and trained there. ``optimizer`` is a name or a ready
+    ``torch.optim.Optimizer`` over the model's parameters (e.g. with parameter groups;
+    ``lr``, ``weight_decay`` and ``momentum`` are then ignored); ``penalty(model)``, if
+    given, is added to every minibatch loss (the recorded ``batch_loss`` excludes it).
     """
     if epochs < 0:
         raise ValueError(f"epochs must be non-negative, got {epochs}")
@@ -97,8 +101,9 @@ def train(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1 or None, got {batch_size}")
     loss_fn = loss_for(data.task)
-    opt = make_optimizer(optimizer, model.parameters(), lr, weight_decay, momentum)
     model.to(device)
+    opt = (optimizer if isinstance(optimizer, torch.optim.Optimizer)
+           else make_optimizer(optimizer, model.parameters(), lr, weight_decay, momentum))
     x, y = data.x_train.to(device), data.y_train.to(device)
     x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     n = len(x)
@@ -132,7 +137,7 @@ def train(
             target = y[index]
             loss = loss_fn(_squeeze_regression(model(x[index]), target), target)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss if penalty is None else loss + penalty(model)).backward()
             opt.step()
             step += 1
             batches += 1

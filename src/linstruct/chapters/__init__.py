@@ -6,9 +6,12 @@ Each chapter has a module here holding its :class:`~linstruct.parameters.Chapter
 from __future__ import annotations
 
 from ..parameters import ChapterSpec, ParameterError
-from . import toolkit
+from . import nonlinear_advantage, toolkit
 
-CHAPTERS: dict[str, ChapterSpec] = {spec.name: spec for spec in (toolkit.SPEC,)}
+CHAPTERS: dict[str, ChapterSpec] = {
+    spec.name: spec
+    for spec in (toolkit.SPEC, nonlinear_advantage.SPEC)
+}
 
 
 def get_chapter(name: str) -> ChapterSpec:
