@@ -132,7 +132,7 @@ def claims_html(claims: Sequence[Claim]) -> str:
             "<tr>"
             f"<td><code>{html.escape(c.id)}</code></td>"
             f"<td>{html.escape(c.statement)}</td>"
-            f"<td>{html.escape(c.criterion)}<br><small>{checks}</small></td>"
+            f"<td>{html.escape(c.criterion)}<details><summary>checks</summary><small>{checks}</small></details></td>"
             f"<td>{measured}</td>"
             f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
             "</tr>"
