@@ -6,11 +6,11 @@ Each chapter has a module here holding its :class:`~linstruct.parameters.Chapter
 from __future__ import annotations
 
 from ..parameters import ChapterSpec, ParameterError
-from . import half_space, mdlsm, nonlinear_advantage, toolkit
+from . import early_separability, half_space, mdlsm, nonlinear_advantage, toolkit
 
 CHAPTERS: dict[str, ChapterSpec] = {
     spec.name: spec
-    for spec in (toolkit.SPEC, half_space.SPEC, nonlinear_advantage.SPEC, mdlsm.SPEC)
+    for spec in (toolkit.SPEC, half_space.SPEC, early_separability.SPEC, nonlinear_advantage.SPEC, mdlsm.SPEC)
 }
 
 
