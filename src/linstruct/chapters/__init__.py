@@ -10,7 +10,13 @@ from . import early_separability, half_space, mdlsm, nonlinear_advantage, toolki
 
 CHAPTERS: dict[str, ChapterSpec] = {
     spec.name: spec
-    for spec in (toolkit.SPEC, half_space.SPEC, early_separability.SPEC, nonlinear_advantage.SPEC, mdlsm.SPEC)
+    for spec in (
+        toolkit.SPEC,
+        half_space.SPEC,
+        early_separability.SPEC,
+        nonlinear_advantage.SPEC,
+        mdlsm.SPEC,
+    )
 }
 
 
