@@ -114,21 +114,27 @@ class EnsembleMLP(nn.Module):
 
 
 def per_member_loss(out: torch.Tensor, target: torch.Tensor, task: str) -> torch.Tensor:
-    """Mean loss of each copy: out (S, n, C) or (S, n, 1), target (S, n) -> (S,)."""
+    """Mean loss of each copy: out (S, n, C) or (S, n, 1); target (S, n), or (n,) shared -> (S,).
+
+    Cross-entropy for classification, squared error for regression.
+    """
+    if target.dim() == 1:
+        target = target.expand(out.shape[0], *target.shape)
     if task == "classification":
         s, n, c = out.shape
         return F.cross_entropy(out.reshape(s * n, c), target.reshape(s * n), reduction="none").view(s, n).mean(1)
-    return (out.squeeze(-1) - target).pow(2).mean(1)
+    if task == "regression":
+        return (out.squeeze(-1) - target).pow(2).mean(1)
+    raise ValueError(f"task must be 'regression' or 'classification'; got {task!r}")
 
 
 @torch.no_grad()
 def evaluate_ensemble(model: EnsembleMLP, x: torch.Tensor, y: torch.Tensor, task: str) -> dict[str, torch.Tensor]:
     """Per-copy mean loss and (classification) accuracy on the shared set (x, y): each (S,)."""
     out = model(x.flatten(1))
-    target = y.expand(model.size, *y.shape)
-    result = {"loss": per_member_loss(out, target, task)}
+    result = {"loss": per_member_loss(out, y, task)}
     if task == "classification":
-        result["accuracy"] = (out.argmax(-1) == target).double().mean(1)
+        result["accuracy"] = (out.argmax(-1) == y).double().mean(1)
     return result
 
 

@@ -14,19 +14,9 @@ from typing import Sequence
 
 import pandas as pd
 import torch
-from torch.nn import functional as F
 
+from .ensembles import per_member_loss
 from .gated import GatedNet
-
-
-def per_copy_loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
-    """out (S, n, K), y (n,) -> (S,) mean loss of each copy."""
-    if task == "regression":
-        return ((out.squeeze(-1) - y) ** 2).mean(1)
-    if task == "classification":
-        s, n, k = out.shape
-        return F.cross_entropy(out.reshape(s * n, k), y.repeat(s), reduction="none").view(s, n).mean(1)
-    raise ValueError(f"task must be 'regression' or 'classification'; got {task!r}")
 
 
 @torch.no_grad()
@@ -37,7 +27,7 @@ def evaluate_copies(model: GatedNet, x: torch.Tensor, y: torch.Tensor, task: str
     for start in range(0, len(x), batch_size):
         out = model(x[start : start + batch_size], hard=hard)
         target = y[start : start + batch_size]
-        losses.append(per_copy_loss(out, target, task) * len(target))
+        losses.append(per_member_loss(out, target, task) * len(target))
         if task == "classification":
             correct.append((out.argmax(-1) == target).sum(1).to(torch.float64))
     result = {"loss": torch.stack(losses).sum(0) / len(x)}
@@ -101,7 +91,7 @@ def train_stack(model: GatedNet, x: torch.Tensor, y: torch.Tensor, *, task: str,
         for start in range(0, n, size):
             index = permutation[start : start + size]
             if opt is not None:
-                loss = per_copy_loss(model(x[index]), y[index], task).sum()
+                loss = per_member_loss(model(x[index]), y[index], task).sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
