@@ -1,8 +1,9 @@
 """Wall time of S seeds trained at once (EnsembleMLP) against one seed and S sequential runs.
 
-Models: the circle-data MLP of chapter 1 (2-32x5-1, 500 points, batch 32) and the
-toolkit MLP (40-128x3-10 on MNIST-1D, batch 64). Target: 5 seeds at once cost at
-most 2x one seed. Run on an idle machine: `python benchmarks/bench_ensembles.py`.
+Models: the circle-data MLP of chapter 1 (2-32x5-1, 500 points, batch 32), the
+circle-data DLGN of chapter 1 (5x32, beta 4, stacked copies of ``GatedNet``) and the
+toolkit MLP (40-128x3-10 on MNIST-1D, batch 64). Target: 5 seeds at once cost at most
+2x one seed. Run on an idle machine: `python benchmarks/bench_ensembles.py`.
 """
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import torch
 
 from linstruct.data import load_dataset
 from linstruct.ensembles import EnsembleMLP, train_ensemble
+from linstruct.gated import GatedNet
+from linstruct.gated_training import train_stack
 from linstruct.models import MLP
 from linstruct.training import train
 
@@ -58,8 +61,23 @@ def main() -> None:
         t_one = seconds(one, args.repeats)
         t_all = seconds(together, args.repeats)
         t_seq = seconds(lambda: [one(s) for s in seeds], max(1, args.repeats // 2))
-        print(f"{name}: 1 seed {t_one:.2f} s; {len(seeds)} at once {t_all:.2f} s ({t_all / t_one:.2f}x one seed); "
-              f"{len(seeds)} sequential {t_seq:.2f} s ({t_seq / t_one:.2f}x)")
+        report(name, len(seeds), t_one, t_all, t_seq)
+
+    circle = load_dataset("circle")
+
+    def dlgn(stack_seeds):
+        model = GatedNet("dlgn", 2, 32, 5, 1, seeds=stack_seeds, beta=4.0)
+        train_stack(model, circle.x_train, circle.y_train, task="regression", epochs=20, lr=3e-3, batch_size=32)
+
+    t_one = seconds(lambda: dlgn((0,)), args.repeats)
+    t_all = seconds(lambda: dlgn(seeds), args.repeats)
+    t_seq = seconds(lambda: [dlgn((s,)) for s in seeds], max(1, args.repeats // 2))
+    report("circle DLGN 5x32", len(seeds), t_one, t_all, t_seq)
+
+
+def report(name: str, n_seeds: int, t_one: float, t_all: float, t_seq: float) -> None:
+    print(f"{name}: 1 seed {t_one:.2f} s; {n_seeds} at once {t_all:.2f} s ({t_all / t_one:.2f}x one seed); "
+          f"{n_seeds} sequential {t_seq:.2f} s ({t_seq / t_one:.2f}x)")
 
 
 if __name__ == "__main__":
