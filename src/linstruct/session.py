@@ -123,7 +123,8 @@ VERDICT_CLASS = {"reproduced": "reproduced", "partly reproduced": "partly", "not
 
 
 def claims_html(claims: Sequence[Claim]) -> str:
-    """The claims as an HTML table: statement, criterion, measured values, verdict."""
+    """The claims as an HTML table: id, verdict (second, so it stays in view), statement,
+    criterion with its checks, measured values."""
     rows = []
     for c in claims:
         measured = "<br>".join(f"{html.escape(k)} = {v:.4g}" for k, v in c.measured.items())
@@ -131,11 +132,11 @@ def claims_html(claims: Sequence[Claim]) -> str:
         rows.append(
             "<tr>"
             f"<td><code>{html.escape(c.id)}</code></td>"
+            f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
             f"<td>{html.escape(c.statement)}</td>"
             f"<td>{html.escape(c.criterion)}<details><summary>checks</summary><small>{checks}</small></details></td>"
-            f"<td>{measured}</td>"
-            f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
+            f"<td><small>{measured}</small></td>"
             "</tr>"
         )
-    head = "<tr><th>claim</th><th>the paper says</th><th>our criterion</th><th>measured</th><th>verdict</th></tr>"
+    head = "<tr><th>claim</th><th>verdict</th><th>the paper says</th><th>our criterion</th><th>measured</th></tr>"
     return f'<table class="linstruct-claims"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
