@@ -51,7 +51,8 @@ def sweep_figure(table: pd.DataFrame, swept: Sequence[str]) -> plt.Figure:
     bottom row: each claim's first measured value, mean and spread over seeds."""
     done = table[table["status"] == "finished"]
     axes_for = list(swept) or ["seed"]
-    fig, axes = plt.subplots(2, len(axes_for), figsize=(4.6 * len(axes_for), 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, len(axes_for), figsize=(4.6 * len(axes_for) + 3.4, 6.4), squeeze=False,
+                             layout="constrained")
     for column, name in zip(axes.T, axes_for):
         top, bottom = column
         for claim, rows in done.groupby("claim"):
@@ -65,7 +66,6 @@ def sweep_figure(table: pd.DataFrame, swept: Sequence[str]) -> plt.Figure:
         top.set(title=f"Verdicts against {name}", xlabel=name, ylabel="verdict score (1 = reproduced)",
                 ylim=(-0.05, 1.05))
         bottom.set(title=f"Key measured value against {name}", xlabel=name, ylabel="value (mean ± sd over seeds)")
-        top.legend(fontsize="small")
-        bottom.legend(fontsize="small")
-    fig.tight_layout()
+    for ax in axes[:, -1]:  # one legend per row, outside the panels
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return fig
