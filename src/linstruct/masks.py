@@ -371,7 +371,13 @@ def count_macs(model: nn.Module, x: torch.Tensor) -> int:
         else:
             total += output.shape[1] * output.shape[2] * module.in_channels * module.kernel_size[0]
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d))]
+    _forward_one(model, x, [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d))], hook)
+    return total
+
+
+def _forward_one(model: nn.Module, x: torch.Tensor, modules, hook) -> None:
+    """Pass one example of ``x`` through ``model`` in eval mode with ``hook`` on ``modules``."""
+    handles = [m.register_forward_hook(hook) for m in modules]
     was_training = model.training
     model.eval()
     try:
@@ -380,7 +386,6 @@ def count_macs(model: nn.Module, x: torch.Tensor) -> int:
         model.train(was_training)
         for h in handles:
             h.remove()
-    return total
 
 
 def predicted_weight_saving(model: MaskableNet) -> int:
@@ -399,15 +404,7 @@ def predicted_mac_saving(model: MaskableNet, x: torch.Tensor) -> int:
     """Multiply-accumulates per example that :func:`prune` removes: per masked block l,
     #detached_l * C_{l+1} * k * (output positions of block l+1), plus #kept_l * classes."""
     positions = []
-    hooks = [b.register_forward_hook(lambda m, i, out: positions.append(out[0, 0].numel())) for b in model.blocks]
-    was_training = model.training
-    model.eval()
-    try:
-        model(x[:1])
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+    _forward_one(model, x, model.blocks, lambda m, i, out: positions.append(out[0, 0].numel()))
     kernel = getattr(model, "kernel", 1)
     return sum(int((~keep).sum()) * model.widths[l + 1] * kernel * positions[l + 1]
                + int(keep.sum()) * model.head.out_features
