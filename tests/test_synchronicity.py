@@ -75,3 +75,24 @@ def test_tracking_rejects_bad_settings():
     data, model = small_problem()
     with pytest.raises(ValueError, match="checkpoint_every"):
         track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=0)
+
+
+def test_seed_criteria_match_the_claims_thresholds_and_nan_fails():
+    import pandas as pd
+
+    from linstruct.chapters.mdlsm import _across_seeds, criteria_holding, layer_drops
+
+    frame = pd.DataFrame(dict(
+        seed=[0, 1, 2, 0], activation=["tanh", "tanh", "tanh", "relu"],
+        level_spearman=[0.9, 0.89, np.nan, 0.95], sign_agreement=[0.7, 0.9, 0.9, 0.69],
+        phi=[0.3, 0.5, 0.5, 0.5], fisher_p=[0.01, 0.001, 0.001, 0.001],
+        detrended_spearman=[0.3, 0.5, np.nan, 0.5], drops=[0, 1, 0, 0]))
+    flags = criteria_holding(frame)
+    assert flags["level"].tolist() == [True, False, False, True]  # bound inclusive, NaN fails
+    assert flags["changes"].tolist() == [True, True, False, False]
+    assert flags["toward_output"].tolist() == [True, False, True, True]
+    measured, checks = _across_seeds(flags, "level", "level")
+    assert measured == {"seeds_holding_tanh": pytest.approx(1 / 3), "seeds_holding_relu": 1.0}
+    assert [c.status for c in checks] == ["fail", "pass"]
+    assert _across_seeds(None, "level", "level") == ({}, [])
+    assert layer_drops(np.array([0.8, 0.7995, 0.9, 0.85])) == 1  # tolerance 1e-3

@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ..claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Check, Claim
+from ..claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Check, Claim, fraction_holding
 from ..data import Dataset, load_dataset
 from ..models import MLP
 from ..parameters import ChapterSpec, Param
@@ -33,6 +33,11 @@ SPIRAL_WIDTH, SPIRAL_LR = 32, 0.1  # the brief's spirals net 2-32-32-32-3, SGD l
 HELDOUT_REPEATS = 10  # random half-splits averaged in the toy and width-study held-out estimates
 TRAINED = 0.9  # final training accuracy of a run that "trains"
 PILOT_INPUT_RHO = 0.881  # MNIST-1D input-space OvO rho_P in the brief's pilot (4000 samples)
+SEED_ACTIVATIONS = ("tanh", "relu")  # the runs repeated over seeds
+# criteria of a run (last hidden layer), shared by the seed-0 claims and the across-seeds check
+LEVEL_MIN = 0.9  # Spearman(rho_L(t), training accuracy(t))
+AGREEMENT_MIN, PHI_MIN, FISHER_MAX, DETRENDED_MIN = 0.7, 0.3, 0.01, 0.3  # per-interval changes
+DROP_TOLERANCE = 1e-3  # a layer whose final rho is below the previous layer's by more than this "drops"
 
 SPEC = ChapterSpec(
     name="md-lsm",
@@ -42,6 +47,7 @@ SPEC = ChapterSpec(
         Param("dataset", str, "main data set of the synchronicity runs", choices=("mnist1d", "digits", "fashion-mnist")),
         Param("n_train", int, "training samples (class-stratified subset; also the evaluation set)",
               low=200, high=60000),
+        Param("n_seeds", int, "seeds of the tanh and relu tracking runs: seed, seed + 1, ...", low=1, high=10),
         Param("width", int, "hidden units per layer", low=4, high=512),
         Param("depth", int, "hidden layers", low=1, high=6),
         Param("lr", float, "SGD learning rate (tanh, relu and the sigmoid control)", low=1e-4, high=2.0),
@@ -62,15 +68,15 @@ SPEC = ChapterSpec(
         Param("image_per_class", int, "Fashion-MNIST training samples per class", low=50, high=6000),
     ),
     profiles={
-        "smoke": dict(dataset="mnist1d", n_train=600, width=16, depth=3, lr=0.05, batch_size=32, epochs=3,
+        "smoke": dict(dataset="mnist1d", n_train=600, n_seeds=2, width=16, depth=3, lr=0.05, batch_size=32, epochs=3,
                       checkpoint_every=3, baseline_every=10, candidates=4, candidate_lr_factor=4.0,
                       intervene_on="relu", widths="8,16", width_epochs=2, small_per_class=5, spiral_epochs=5,
                       image_dataset="none", image_per_class=50),
-        "book": dict(dataset="mnist1d", n_train=4000, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
+        "book": dict(dataset="mnist1d", n_train=4000, n_seeds=3, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
                      checkpoint_every=80, baseline_every=25, candidates=30, candidate_lr_factor=4.0,
                      intervene_on="relu", widths="8,32,128", width_epochs=32, small_per_class=25,
                      spiral_epochs=400, image_dataset="none", image_per_class=500),
-        "full": dict(dataset="mnist1d", n_train=4000, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
+        "full": dict(dataset="mnist1d", n_train=4000, n_seeds=5, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
                      checkpoint_every=80, baseline_every=10, candidates=60, candidate_lr_factor=4.0,
                      intervene_on="tanh,relu", widths="8,16,32,64,128,256", width_epochs=64,
                      small_per_class=25, spiral_epochs=1500, image_dataset="fashion-mnist", image_per_class=500),
@@ -150,12 +156,14 @@ def load_main(config) -> Dataset:
 
 
 def synchronicity_run(data: Dataset, config, activation: str, *, stride: int = 1, intervene: bool = False,
-                      baselines: bool = True) -> Run:
+                      baselines: bool = True, seed: int | None = None, certify: bool = True) -> Run:
     """Train one Glorot MLP with SGD and track its hidden layers (see :func:`track_training`),
-    measuring every ``stride`` checkpoint intervals."""
+    measuring every ``stride`` checkpoint intervals; ``seed`` (default ``config.seed``) sets the
+    initialisation and the data order; without ``certify`` the end-state certificates are NaN."""
     return _tracked(data, config, activation, config.width, config.lr, config.epochs,
                     config.checkpoint_every * stride, intervene=intervene,
-                    baseline_every=config.baseline_every if baselines else 0)
+                    baseline_every=config.baseline_every if baselines else 0,
+                    seed=config.seed if seed is None else seed, certify=certify)
 
 
 def spirals_run(config) -> tuple[Dataset, Run]:
@@ -167,15 +175,19 @@ def spirals_run(config) -> tuple[Dataset, Run]:
 
 
 def _tracked(data: Dataset, config, activation: str, width: int, lr: float, epochs: int, every: int, *,
-             intervene: bool = False, baseline_every: int = 0, keep_weights: bool = False) -> Run:
+             intervene: bool = False, baseline_every: int = 0, keep_weights: bool = False,
+             seed: int | None = None, certify: bool = True) -> Run:
+    seed = config.seed if seed is None else seed
     total = epochs * steps_per_epoch(data, config.batch_size)
-    model = glorot_mlp(data.in_features, width, config.depth, data.num_classes, activation, config.seed)
+    model = glorot_mlp(data.in_features, width, config.depth, data.num_classes, activation, seed)
     tracking = track_training(
         model, data, epochs=epochs, lr=lr, batch_size=config.batch_size, checkpoint_every=every,
-        seed=config.seed, baseline_every=baseline_every,
+        seed=seed, baseline_every=baseline_every,
         intervene_at=tuple(max(1, round(f * total)) for f in INTERVENTION_FRACTIONS) if intervene else (),
         candidates=config.candidates, candidate_lr=lr * config.candidate_lr_factor,
         keep_weights=keep_weights)
+    if not certify:
+        return Run(activation, tracking, np.full(config.depth, np.nan))
     with torch.no_grad():
         states = model.eval().hidden_states(data.x_train.flatten(1))
     labels = data.y_train.numpy()
@@ -206,6 +218,46 @@ def interventional_table(runs: list[Run]) -> pd.DataFrame:
     frames = [interventional_correlations(r.tracking.interventions).assign(activation=r.activation)
               for r in runs if len(r.tracking.interventions)]
     return pd.concat(frames, ignore_index=True)
+
+
+# --- E4: the same runs over seeds ------------------------------------------------------------
+
+def extra_seed_runs(data: Dataset, config) -> dict[int, list[Run]]:
+    """The tanh and relu tracking runs for seeds ``seed + 1 .. seed + n_seeds - 1`` (no baselines,
+    interventions or certificates: only what decides the level, change and layer-profile claims)."""
+    return {s: [synchronicity_run(data, config, a, baselines=False, seed=s, certify=False) for a in SEED_ACTIVATIONS]
+            for s in range(config.seed + 1, config.seed + config.n_seeds)}
+
+
+def seed_table(runs_by_seed: dict[int, list[Run]]) -> pd.DataFrame:
+    """Per seed and run: the last hidden layer's synchronicity statistics, the number of layers whose
+    final rho drops, and whether each claim's criterion holds (see :func:`criteria_holding`)."""
+    rows = []
+    for seed, runs in runs_by_seed.items():
+        table = synchronicity_table(runs)
+        for run in runs:
+            row = _last_layer(table, run)
+            rows.append(dict(seed=seed, activation=run.activation, acc_end=row["acc_end"],
+                             level_spearman=row["level_spearman"], sign_agreement=row["sign_agreement"],
+                             phi=row["phi"], fisher_p=row["fisher_p"],
+                             detrended_spearman=row["detrended_spearman"],
+                             drops=layer_drops(run.tracking.final_rho())))
+    return criteria_holding(pd.DataFrame(rows))
+
+
+def criteria_holding(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus boolean columns ``level``, ``changes`` and ``toward_output``: whether the run meets
+    the full criterion of :func:`level_claim`, :func:`changes_claim` and :func:`depth_claim` (a NaN
+    statistic does not meet it)."""
+    changes = ((frame["sign_agreement"] >= AGREEMENT_MIN) & (frame["phi"] >= PHI_MIN)
+               & (frame["fisher_p"] <= FISHER_MAX) & (frame["detrended_spearman"] >= DETRENDED_MIN))
+    return frame.assign(level=frame["level_spearman"] >= LEVEL_MIN, changes=changes,
+                        toward_output=frame["drops"] == 0)
+
+
+def layer_drops(final_rho: np.ndarray) -> int:
+    """Number of layers whose final rho is below the previous layer's by more than DROP_TOLERANCE."""
+    return int(np.sum(np.diff(final_rho) < -DROP_TOLERANCE))
 
 
 # --- E5: width and sample size -----------------------------------------------------------------
@@ -264,21 +316,23 @@ def trained(runs: list[Run]) -> list[Run]:
     return [r for r in runs if r.final_accuracy >= TRAINED]
 
 
-def level_claim(table: pd.DataFrame, runs: list[Run]) -> Claim:
+def level_claim(table: pd.DataFrame, runs: list[Run], seeds: pd.DataFrame | None = None) -> Claim:
     measured, checks = {}, []
     for run in runs:
         value = _last_layer(table, run)["level_spearman"]
         measured[f"spearman_{run.activation}"] = value
-        checks.append(Check.at_least(f"Spearman(rho_L, acc), {run.activation}", value, 0.9, 0.7))
+        checks.append(Check.at_least(f"Spearman(rho_L, acc), {run.activation}", value, LEVEL_MIN, 0.7))
+    seed_measured, seed_checks = _across_seeds(seeds, "level", f"Spearman >= {LEVEL_MIN:g}")
     return Claim(
         id="sync_level",
         statement="Level: the separability of the last hidden layer rises and falls with training accuracy.",
-        criterion="Spearman correlation of rho_L(t) and training accuracy over checkpoints >= 0.9 "
-                  "(partly >= 0.7) for each activation",
-        measured=_numbers(measured), checks=checks, source="abstracts; statistic [Reconstructed]")
+        criterion=f"Spearman correlation of rho_L(t) and training accuracy over checkpoints >= {LEVEL_MIN:g} "
+                  "(partly >= 0.7) for each activation" + (ACROSS_SEEDS if seeds is not None else ""),
+        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks,
+        source="abstracts; statistic [Reconstructed]")
 
 
-def changes_claim(table: pd.DataFrame, runs: list[Run]) -> Claim:
+def changes_claim(table: pd.DataFrame, runs: list[Run], seeds: pd.DataFrame | None = None) -> Claim:
     measured, checks = {}, []
     for run in runs:
         row = _last_layer(table, run)
@@ -287,18 +341,21 @@ def changes_claim(table: pd.DataFrame, runs: list[Run]) -> Claim:
                          f"sign_p_{a}": row["sign_p"], f"phi_{a}": row["phi"], f"fisher_p_{a}": row["fisher_p"],
                          f"detrended_{a}": row["detrended_spearman"]})
         checks += [
-            Check.at_least(f"naive sign agreement, {a} (trend-confounded)", row["sign_agreement"], 0.7),
-            Check.at_least(f"phi of the sign table, {a}", row["phi"], 0.3, 0.1),
-            Check.at_most(f"Fisher p of the sign table, {a}", row["fisher_p"], 0.01, 0.05),
-            Check.at_least(f"Spearman of detrended increments, {a}", row["detrended_spearman"], 0.3, 0.1),
+            Check.at_least(f"naive sign agreement, {a} (trend-confounded)", row["sign_agreement"], AGREEMENT_MIN),
+            Check.at_least(f"phi of the sign table, {a}", row["phi"], PHI_MIN, 0.1),
+            Check.at_most(f"Fisher p of the sign table, {a}", row["fisher_p"], FISHER_MAX, 0.05),
+            Check.at_least(f"Spearman of detrended increments, {a}", row["detrended_spearman"], DETRENDED_MIN, 0.1),
         ]
+    seed_measured, seed_checks = _across_seeds(seeds, "changes", "all four change criteria hold")
     return Claim(
         id="sync_changes",
         statement="Changes, 'and vice versa': when an update raises (lowers) separability, training "
                   "accuracy rises (falls).",
-        criterion="per interval of the last hidden layer: sign agreement >= 0.7 (naive, shared trend), and "
-                  "beyond the trend: phi >= 0.3 with Fisher p <= 0.01, detrended-increment Spearman >= 0.3",
-        measured=_numbers(measured), checks=checks, source="arXiv abstract; statistics [Reconstructed]")
+        criterion=f"per interval of the last hidden layer: sign agreement >= {AGREEMENT_MIN:g} (naive, shared "
+                  f"trend), and beyond the trend: phi >= {PHI_MIN:g} with Fisher p <= {FISHER_MAX:g}, "
+                  f"detrended-increment Spearman >= {DETRENDED_MIN:g}" + (ACROSS_SEEDS if seeds is not None else ""),
+        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks,
+        source="arXiv abstract; statistics [Reconstructed]")
 
 
 def interventional_claim(inter: pd.DataFrame, depth: int) -> Claim:
@@ -341,20 +398,23 @@ def overall_claim(levels: Claim, changes: Claim, interventional: Claim) -> Claim
         checks=checks, source="arXiv abstract")
 
 
-def depth_claim(runs: list[Run]) -> Claim:
+def depth_claim(runs: list[Run], seeds: pd.DataFrame | None = None) -> Claim:
     measured, checks = {}, []
     for run in runs:
         final = run.tracking.final_rho()
-        drops = int(np.sum(np.diff(final) < -1e-3))
+        drops = layer_drops(final)
         measured.update({f"rho_layer{l}_{run.activation}": float(v) for l, v in enumerate(final, start=1)})
         measured[f"drops_{run.activation}"] = drops
-        checks.append(Check.at_most(f"layers where final rho falls by > 1e-3, {run.activation}", drops, 0))
+        checks.append(Check.at_most(f"layers where final rho falls by > {DROP_TOLERANCE:g}, {run.activation}",
+                                    drops, 0))
+    seed_measured, seed_checks = _across_seeds(seeds, "toward_output", "no layer drops")
     return Claim(
         id="separability_toward_output",
         statement="The outputs of the hidden layers adjacent to the output layer have higher linear "
                   "separability degrees.",
-        criterion="final OvO rho_P non-decreasing with layer number (tolerance 1e-3) in every trained run",
-        measured=_numbers(measured), checks=checks, source="ICLR 2025 abstract")
+        criterion=f"final OvO rho_P non-decreasing with layer number (tolerance {DROP_TOLERANCE:g}) in every "
+                  "trained run" + (ACROSS_SEEDS if seeds is not None else ""),
+        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks, source="ICLR 2025 abstract")
 
 
 def activation_claim(runs: dict[str, Run], lr: float) -> Claim:
@@ -399,6 +459,23 @@ def width_claim(widths: pd.DataFrame) -> Claim:
                   "capacity predicts: shuffled labels are exactly separable (LP) once the per-pair sample is "
                   "<= width, and shuffled held-out stays within 0.05 of 0.5",
         measured=_numbers(measured), checks=checks, source="arXiv abstract; baselines [Reconstructed]")
+
+
+ACROSS_SEEDS = ("; across seeds (tanh and relu runs of every seed): the full criterion holds in all seeds "
+                "(partly: in at least half)")
+
+
+def _across_seeds(seeds: pd.DataFrame | None, criterion: str, what: str) -> tuple[dict, list[Check]]:
+    """Measured shares ``seeds_holding_<activation>`` of the seeds in which ``criterion`` (a column of
+    :func:`seed_table`) holds, with a check per activation: all seeds pass, at least half partly."""
+    if seeds is None:
+        return {}, []
+    measured, checks = {}, []
+    for a, group in seeds.groupby("activation", sort=False):
+        share = fraction_holding(list(group[criterion]))
+        measured[f"seeds_holding_{a}"] = share
+        checks.append(Check.at_least(f"share of {len(group)} seeds where {what}, {a}", share, 1.0, 0.5))
+    return measured, checks
 
 
 def _numbers(values: dict) -> dict[str, float]:
