@@ -13,11 +13,11 @@ import time
 import torch
 
 from linstruct.data import load_dataset
-from linstruct.ensembles import EnsembleMLP, train_ensemble
-from linstruct.gated import GatedNet
-from linstruct.gated_training import train_stack
-from linstruct.models import MLP
-from linstruct.training import train
+from linstruct.nn.ensembles import EnsembleMLP, train_ensemble
+from linstruct.studies.half_space.gated import GatedNet
+from linstruct.studies.half_space.gated_training import train_stack
+from linstruct.nn.models import MLP
+from linstruct.nn.training import train
 
 CASES = {
     "circle MLP 2-32x5-1": dict(data=("circle", {}), width=32, depth=5, batch=32, epochs=20, lr=3e-3),

@@ -2,7 +2,7 @@
 
 Speed: all 45 class pairs of a 4,000-sample, 10-class layer of width 64 (MNIST-1D through a
 Glorot tanh layer, seeded). Fast: class statistics once, one ridge-LDA direction per pair,
-exact counts by sorting (``linstruct.separability.layer_separability``). Naive: the same
+exact counts by sorting (``linstruct.studies.md_lsm.separability.layer_separability``). Naive: the same
 directions with the LDA recomputed per pair from the points, then all m n differences built
 and counted. Both must give identical values.
 Precision: the estimate against the exact optimum on small sets: the 2-D angular sweep
@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from linstruct import separability as sep
+import linstruct.studies.md_lsm.separability as sep
 from linstruct.data import load_dataset
 
 

@@ -14,8 +14,8 @@ import torch
 from torch import nn
 
 from linstruct.data import load_dataset
-from linstruct.models import MLP
-from linstruct.training import train
+from linstruct.nn.models import MLP
+from linstruct.nn.training import train
 
 EPOCHS, BATCH, LR = 5, 64, 1e-3
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from linstruct.chapters import CHAPTERS
-from linstruct.claims import VERDICTS
+from linstruct.studies import CHAPTERS
+from linstruct.core.claims import VERDICTS
 from linstruct.cli import run_chapter
 
 TESTS = Path(__file__).parent

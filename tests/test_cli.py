@@ -2,6 +2,9 @@ import subprocess
 import sys
 import time
 
+import pytest
+import torch
+
 from linstruct.cli import main
 
 
@@ -24,6 +27,16 @@ def test_bad_parameter_fails_fast_naming_it(tmp_path):
     assert "parameter 'width' must be an integer from 4 to 1024; got 'banana'" in result.stderr
     assert time.perf_counter() - started < 30
     assert not any(tmp_path.iterdir())  # nothing was executed
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_missing_gpu_fails_fast_naming_device(tmp_path):
+    started = time.perf_counter()
+    result = linstruct("run", "toolkit", "-p", "device", "cuda", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "parameter 'device' is 'cuda' but torch sees no CUDA GPU" in result.stderr
+    assert time.perf_counter() - started < 30
+    assert not any(tmp_path.iterdir())
 
 
 def test_unknown_parameter_and_chapter(capsys):

@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from linstruct.chapters import get_chapter
+from linstruct.studies import get_chapter
 from linstruct.cli import main
 from linstruct.sweep import Run, SweepError, connect, parse_grid, parse_seeds, plan, run_folder, run_sweep
 from linstruct.sweep_report import holding_rates, sweep_figure, tidy_table

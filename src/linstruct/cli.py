@@ -19,8 +19,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from .chapters import CHAPTERS, get_chapter
-from .parameters import PROFILES, ChapterSpec, ParameterError
+from linstruct.studies import CHAPTERS, get_chapter
+from linstruct.core.parameters import PROFILES, ChapterSpec, ParameterError
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,11 @@ def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | N
     given = {name: spec.param(name).parse(text, spec.name) for name, text in pairs}
     if profile is not None:
         given["profile"] = profile
-    spec.resolve(**given)  # validates the combination before any kernel starts
+    config = spec.resolve(**given)  # validates the combination before any kernel starts
+    if config.device != "cpu":
+        from linstruct.core.reproducibility import select_device
+
+        select_device(config.device)  # a GPU that is not there fails here, not in the notebook
     return given
 
 
@@ -107,8 +111,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .sweep import SweepError, parse_grid, parse_seeds, plan, run_sweep
-    from .sweep_report import holding_rates, sweep_figure, tidy_table
+    from linstruct.sweep import SweepError, parse_grid, parse_seeds, plan, run_sweep
+    from linstruct.sweep_report import holding_rates, sweep_figure, tidy_table
 
     spec = get_chapter(args.chapter)
     out = Path(args.out) if args.out else Path("sweeps") / spec.name

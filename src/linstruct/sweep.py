@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from . import __version__
-from .chapters import get_chapter
-from .parameters import ChapterSpec, ParameterError
+from linstruct import __version__
+from linstruct.studies import get_chapter
+from linstruct.core.parameters import ChapterSpec, ParameterError
 
 WORKER_ENV = {"LINSTRUCT_THREADS": "1", "OMP_NUM_THREADS": "1", "LINSTRUCT_INTERACTIVE": "0"}
 CONNECT_TIMEOUT_S = 5
@@ -123,7 +123,7 @@ def execute(run: Run, folder: str) -> dict:
         os.environ.setdefault(name, value)
     from papermill.exceptions import PapermillExecutionError
 
-    from .cli import run_chapter
+    from linstruct.cli import run_chapter
 
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)

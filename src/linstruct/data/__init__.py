@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from .base import Dataset, DatasetUnavailable
-from .images import cifar10, fashion_mnist, mnist
-from .packaged import digits, mnist1d
-from .registry import DATASETS, dataset_options, load_dataset
-from .synthetic import circle, circle_angles, linear_plus_shells, spirals
+from linstruct.data.base import Dataset, DatasetUnavailable
+from linstruct.data.images import cifar10, fashion_mnist, mnist
+from linstruct.data.packaged import digits, mnist1d
+from linstruct.data.registry import DATASETS, dataset_options, load_dataset
+from linstruct.data.synthetic import circle, circle_angles, linear_plus_shells, spirals
 
 __all__ = [
     "DATASETS",

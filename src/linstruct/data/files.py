@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from .base import DatasetUnavailable
+from linstruct.data.base import DatasetUnavailable
 
 GZIP_MAGIC = b"\x1f\x8b"
 IDX_UBYTE = 0x08

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import files
-from .base import Dataset, DatasetUnavailable
+import linstruct.data.files as files
+from linstruct.data.base import Dataset, DatasetUnavailable
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"

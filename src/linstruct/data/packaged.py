@@ -7,8 +7,8 @@ import random
 import numpy as np
 import torch
 
-from .base import Dataset
-from .split import stratified_split
+from linstruct.data.base import Dataset
+from linstruct.data.split import stratified_split
 
 # Generated MNIST-1D arrays (x_train, y_train, x_test, y_test) by (seed, n): generation takes seconds.
 _MNIST1D_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}

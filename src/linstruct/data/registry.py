@@ -6,10 +6,10 @@ import inspect
 from collections.abc import Callable
 from dataclasses import replace
 
-from .base import Dataset, DatasetUnavailable
-from .images import cifar10, fashion_mnist, mnist
-from .packaged import digits, mnist1d
-from .synthetic import circle, linear_plus_shells, spirals
+from linstruct.data.base import Dataset, DatasetUnavailable
+from linstruct.data.images import cifar10, fashion_mnist, mnist
+from linstruct.data.packaged import digits, mnist1d
+from linstruct.data.synthetic import circle, linear_plus_shells, spirals
 
 _LOADERS: dict[str, Callable[..., Dataset]] = {
     "circle": circle,

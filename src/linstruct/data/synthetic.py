@@ -7,8 +7,8 @@ import math
 import numpy as np
 import torch
 
-from .base import Dataset
-from .split import stratified_split
+from linstruct.data.base import Dataset
+from linstruct.data.split import stratified_split
 
 
 def circle_angles(n: int = 500) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""What the book page needs: the chapter session (start_chapter), figures and glue, explorer widgets."""

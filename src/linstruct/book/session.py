@@ -1,0 +1,149 @@
+"""One execution of a chapter: configuration at the start, claims and results at the end.
+
+A chapter notebook calls :func:`start_chapter` right after its ``parameters`` cell,
+which validates the parameters (before any training), applies the thread policy,
+seeds everything and sets the plotting style, and :meth:`ChapterRun.finish` at the
+end, which shows the claims table, glues every number the prose quotes and writes
+``results.json``.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from linstruct import __version__
+from linstruct.studies import get_chapter
+from linstruct.core.claims import Claim
+from linstruct.core.parameters import Config
+from linstruct.book.plotting import set_style
+from linstruct.core.reproducibility import seed_everything, select_device, set_threads
+
+
+def project_root(start: Path | None = None) -> Path | None:
+    """The book's root folder (the one holding ``_toc.yml``) above ``start``, if any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").exists() and (folder / "src" / "linstruct").exists():
+            return folder
+    return None
+
+
+RUNS_ENV = "LINSTRUCT_RUNS_DIR"
+
+
+def default_output_dir(chapter: str) -> Path:
+    """``$LINSTRUCT_RUNS_DIR/<chapter>`` if set, else ``runs/<chapter>`` under the book's
+    root (or under the working folder outside a clone of the book)."""
+    runs = os.environ.get(RUNS_ENV)
+    return Path(runs) / chapter if runs else (project_root() or Path.cwd()) / "runs" / chapter
+
+
+@dataclass
+class ChapterRun:
+    """The state of one chapter execution."""
+
+    chapter: str
+    config: Config
+    threads: int
+    device: Any  # the torch.device every tensor of the run lives on (from the ``device`` parameter)
+    started: float = field(default_factory=time.perf_counter)
+
+    def describe(self) -> str:
+        """One deterministic line about the run (no timings, no paths)."""
+        own = {k: v for k, v in self.config.items() if k not in ("profile", "output_dir")}
+        shown = ", ".join(f"{k}={v}" for k, v in own.items())
+        return f"chapter {self.chapter} · profile {self.config.profile} · {shown}"
+
+    def glue_number(self, key: str, value: float, digits: int = 4) -> None:
+        """Glue a number rounded to ``digits`` for ``{glue:text}`` in the prose."""
+        from myst_nb import glue
+
+        glue(key, round(float(value), digits), display=False)
+
+    def finish(self, claims: Sequence[Claim]) -> Path:
+        """Show the claims table, glue the values and write ``results.json``; return its path."""
+        from IPython.display import HTML, display
+        from myst_nb import glue
+
+        ids = [c.id for c in claims]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"claim ids must be unique, got {ids}")
+        for claim in claims:
+            glue(f"{claim.id}_verdict", claim.verdict, display=False)
+            for key, value in claim.measured.items():
+                if key in claim.undefined:
+                    glue(f"{claim.id}_{key}", "undefined", display=False)
+                else:
+                    self.glue_number(f"{claim.id}_{key}", value)
+        table = HTML(claims_html(claims))
+        glue(f"{self.chapter}_claims", table, display=False)
+        display(table)
+        return self.write_results(claims)
+
+    def write_results(self, claims: Sequence[Claim]) -> Path:
+        """Write ``results.json`` (chapter, profile, parameters, claims, runtime) and return its path."""
+        folder = Path(self.config.output_dir) if self.config.output_dir else default_output_dir(self.chapter)
+        folder.mkdir(parents=True, exist_ok=True)
+        record = {
+            "chapter": self.chapter,
+            "profile": self.config.profile,
+            "parameters": dict(self.config),
+            "claims": [c.as_record() for c in claims],
+            "runtime_s": round(time.perf_counter() - self.started, 2),
+            "threads": self.threads,
+            "linstruct_version": __version__,
+        }
+        path = folder / "results.json"
+        partial = path.with_suffix(".json.partial")  # a run killed mid-write leaves no results.json
+        partial.write_text(json.dumps(record, indent=2) + "\n")
+        partial.replace(path)
+        return path
+
+
+def start_chapter(chapter: str, namespace: Mapping[str, Any] | None = None, **given: Any) -> ChapterRun:
+    """Validate the chapter's parameters and prepare the process.
+
+    Parameters are read by name from ``namespace`` (a notebook passes ``globals()``,
+    where its ``parameters`` cell and papermill put them) and from ``given``.
+    Raises :class:`linstruct.core.parameters.ParameterError` naming the offending
+    parameter before anything expensive happens.
+    """
+    spec = get_chapter(chapter)
+    if namespace is not None:
+        given = {p.name: namespace[p.name] for p in spec.parameters if p.name in namespace} | given
+    config = spec.resolve(**given)
+    device = select_device(config.device)
+    threads = set_threads(config.threads)
+    seed_everything(config.seed)
+    set_style()
+    return ChapterRun(spec.name, config, threads, device)
+
+
+VERDICT_CLASS = {"reproduced": "reproduced", "partly reproduced": "partly", "not reproduced": "not"}
+
+
+def claims_html(claims: Sequence[Claim]) -> str:
+    """The claims as an HTML table: id, verdict (second, so it stays in view), statement,
+    criterion with its checks, measured values."""
+    rows = []
+    for c in claims:
+        measured = "<br>".join(
+            f"{html.escape(k)} = undefined ({html.escape(c.undefined[k])})" if k in c.undefined
+            else f"{html.escape(k)} = {v:.4g}" for k, v in c.measured.items())
+        checks = "<br>".join(f"{html.escape(ch.description)}: {ch.status}" for ch in c.checks)
+        rows.append(
+            "<tr>"
+            f"<td><code>{html.escape(c.id)}</code></td>"
+            f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
+            f"<td>{html.escape(c.statement)}</td>"
+            f"<td>{html.escape(c.criterion)}<details><summary>checks</summary><small>{checks}</small></details></td>"
+            f"<td><small>{measured}</small></td>"
+            "</tr>"
+        )
+    head = "<tr><th>claim</th><th>verdict</th><th>the paper says</th><th>our criterion</th><th>measured</th></tr>"
+    return f'<table class="linstruct-claims"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

@@ -1,0 +1,1 @@
+"""Networks and how they are trained: models, seed ensembles, the training loop, linear probes."""

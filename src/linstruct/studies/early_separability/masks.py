@@ -1,0 +1,463 @@
+"""Learnable binary channel masks that detach features from a network's nonlinear trunk.
+
+[Reconstructed] method (He et al., "Exploring Linear Feature Disentanglement for Neural
+Networks", ICME 2022; only the abstract could be read). Each masked block l has one score
+s_c per channel; the forward mask is hard, m_c = 1[sigmoid(s_c) > 1/2], and the backward
+pass uses a straight-through estimator (STE): dm/ds := sigmoid'(s) (``"sigmoid"``) or 1
+(``"identity"``). m_c = 1 keeps channel c in the nonlinear trunk; m_c = 0 *detaches* it.
+
+Routing ``"detach"`` (variant A, the main reading): the trunk continues with
+ReLU(m * z_l); the detached part u_l = (1 - m) * z_l gets no activation and goes straight
+to the classifier, which reads [pool(u_1), ..., pool(u_{L-1}), pool(h_L)]: each detached
+feature gets exactly one affine map. Routing ``"keep"`` (variant B): detached channels
+stay in the trunk without their ReLU, h_l = m * ReLU(z_l) + (1 - m) * z_l.
+
+Because a detached channel sends exact zeros onward in variant A, :func:`prune` deletes
+its input slice of the next block and its unused classifier columns; the pruned network
+computes the same logits up to rounding. Weight and multiply-accumulate counts are read
+from the actual modules (:func:`count_weights`, :func:`count_macs`).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from linstruct.studies.early_separability.spec import ESTIMATORS
+
+ROUTINGS = ("detach", "keep")
+
+
+def straight_through(scores: torch.Tensor, estimator: str = "sigmoid") -> torch.Tensor:
+    """Hard mask 1[sigmoid(scores) > 1/2] forward; the estimator's gradient backward.
+
+    ``"sigmoid"``: d mask / d scores = sigmoid'(scores); ``"identity"``: = 1.
+    """
+    hard = (scores > 0).to(scores.dtype)  # sigmoid(s) > 1/2  <=>  s > 0
+    if estimator == "sigmoid":
+        soft = torch.sigmoid(scores)
+    elif estimator == "identity":
+        soft = scores
+    else:
+        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    return hard + soft - soft.detach()
+
+
+class ChannelMask(nn.Module):
+    """One score per channel; ``forward()`` returns the (channels,) mask, 1 = nonlinear.
+
+    ``fix(mask)`` replaces the learned mask by a constant 0/1 mask (the random-mask
+    control); the scores then get no gradient.
+    """
+
+    def __init__(self, channels: int, init: float = 1.0, estimator: str = "sigmoid"):
+        super().__init__()
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+        self.scores = nn.Parameter(torch.full((channels,), float(init)))
+        self.estimator = estimator
+        self.register_buffer("fixed", None)
+
+    def forward(self) -> torch.Tensor:
+        if self.fixed is not None:
+            return self.fixed
+        return straight_through(self.scores, self.estimator)
+
+    def fix(self, mask: torch.Tensor) -> None:
+        if mask.shape != self.scores.shape or not torch.all((mask == 0) | (mask == 1)):
+            raise ValueError(f"a fixed mask must be 0/1 of shape {tuple(self.scores.shape)}")
+        self.fixed = mask.to(self.scores.dtype).clone()
+        self.scores.requires_grad_(False)
+
+    @torch.no_grad()
+    def hard(self) -> torch.Tensor:
+        """(channels,) bool, True = kept in the nonlinear trunk."""
+        return self.forward() > 0.5
+
+
+class MaskableNet(nn.Module):
+    """A stack of L affine blocks with a ReLU trunk and channel masks on blocks 0..L-2.
+
+    ``blocks[l]`` maps the trunk h_{l-1} to z_l with ``widths[l]`` channels; ``pool`` turns
+    (n, C, ...) into (n, C) (identity for an MLP, global average pooling for a CNN).
+    ``forward``: x -> (n, classes) logits. ``hidden_states``: the pooled
+    pre-mask features z_l of every block, a list of L tensors (n, widths[l]).
+    """
+
+    def __init__(self, blocks: Sequence[nn.Module], widths: Sequence[int], classes: int,
+                 routing: str = "detach", mask_init: float = 1.0, estimator: str = "sigmoid"):
+        super().__init__()
+        if routing not in ROUTINGS:
+            raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}; got {routing!r}")
+        if len(blocks) < 2 or len(blocks) != len(widths):
+            raise ValueError(f"need at least 2 blocks and one width per block, got {len(blocks)} and {len(widths)}")
+        self.blocks = nn.ModuleList(blocks)
+        self.widths = tuple(widths)
+        self.routing = routing
+        self.masks = nn.ModuleList(ChannelMask(w, mask_init, estimator) for w in widths[:-1])
+        head_in = sum(widths) if routing == "detach" else widths[-1]
+        self.head = nn.Linear(head_in, classes)
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def pool(self, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+    def broadcast(self, m: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return m.view(1, -1, *([1] * (z.dim() - 2)))
+
+    def features(self, x: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(pooled pre-mask z_l per block, the classifier's input parts)."""
+        h = self.prepare(x)
+        states, parts = [], []
+        for index, block in enumerate(self.blocks):
+            z = block(h)
+            states.append(self.pool(z))
+            if index == len(self.masks):
+                h = F.relu(z)
+                break
+            m = self.broadcast(self.masks[index](), z)
+            if self.routing == "detach":
+                parts.append(self.pool((1 - m) * z))
+                h = F.relu(m * z)
+            else:
+                h = m * F.relu(z) + (1 - m) * z
+        parts.append(self.pool(h))
+        return states, parts
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat(self.features(x)[1], dim=1))
+
+    def hidden_states(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.features(x)[0]
+
+    def mask_parameters(self) -> list[nn.Parameter]:
+        return [m.scores for m in self.masks]
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        scores = {id(p) for p in self.mask_parameters()}
+        return [p for p in self.parameters() if id(p) not in scores]
+
+    def hard_masks(self) -> list[torch.Tensor]:
+        """Per masked block, (C_l,) bool: True = nonlinear (kept), False = detached."""
+        return [m.hard() for m in self.masks]
+
+    def detached_fractions(self) -> list[float]:
+        """f_l: the detached share of each masked block's channels."""
+        return [float((~m).double().mean()) for m in self.hard_masks()]
+
+    def detached_fraction(self) -> float:
+        """Detached channels over all masked channels."""
+        masks = torch.cat(self.hard_masks())
+        return float((~masks).double().mean())
+
+    def fix_masks(self, masks: Sequence[torch.Tensor]) -> None:
+        """Replace every learned mask by the given constant 0/1 (or bool) masks."""
+        for module, mask in zip(self.masks, masks, strict=True):
+            module.fix(mask.float())
+
+    def head_segments(self) -> list[slice]:
+        """The classifier columns reading u_0, ..., u_{L-2}, h_L (variant A)."""
+        bounds = [0, *accumulate(self.widths)]
+        return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+class MaskableMLP(MaskableNet):
+    """MLP in_features -> width x depth with masks on hidden layers 1..depth-1 (per neuron).
+
+    x: (n, in_features) -> (n, classes).
+    """
+
+    def __init__(self, in_features: int, width: int, depth: int, classes: int, **options):
+        sizes = [in_features] + [width] * depth
+        super().__init__([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])], [width] * depth, classes,
+                         **options)
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(1)
+
+
+def conv_block(in_channels: int, out_channels: int, kernel: int, stride: int) -> nn.Sequential:
+    """Conv1d (no bias, 'same'-style padding) followed by BatchNorm1d."""
+    return nn.Sequential(nn.Conv1d(in_channels, out_channels, kernel, stride, padding=kernel // 2, bias=False),
+                         nn.BatchNorm1d(out_channels))
+
+
+class MaskableCNN1d(MaskableNet):
+    """1-D CNN: blocks Conv1d(k) -> BN -> [mask] -> ReLU with ``channels`` channels each.
+
+    x: (n, length) or (n, 1, length) -> (n, classes); masks per channel on every block
+    but the last; the classifier reads global averages over positions.
+    """
+
+    def __init__(self, channels: int, classes: int, strides: Sequence[int] = (1, 2, 1, 2), kernel: int = 5,
+                 **options):
+        ins = [1] + [channels] * (len(strides) - 1)
+        super().__init__([conv_block(i, channels, kernel, s) for i, s in zip(ins, strides)],
+                         [channels] * len(strides), classes, **options)
+        self.kernel = kernel
+
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(len(x), 1, -1) if x.dim() == 2 else x
+
+    def pool(self, z: torch.Tensor) -> torch.Tensor:
+        return z.mean(dim=-1)
+
+
+def nonlinear_fraction_penalty(model: MaskableNet, lam: float) -> torch.Tensor:
+    """lam * mean over masked blocks of the *nonlinear* (kept) fraction, through the STE."""
+    return lam * torch.stack([m().mean() for m in model.masks]).mean()
+
+
+@dataclass
+class MaskSchedule:
+    """Masks frozen for the first ``warmup_steps`` optimiser steps, then trained.
+
+    Use ``on_step`` as ``train(..., on_step=schedule.on_step)`` after calling
+    ``schedule.start(model)``; frozen scores get no gradient, so Adam leaves them alone.
+    """
+
+    warmup_steps: int
+
+    def start(self, model: MaskableNet) -> None:
+        self._set(model, self.warmup_steps == 0)
+
+    def on_step(self, step: int, model: MaskableNet, loss: float) -> None:
+        if step == self.warmup_steps:
+            self._set(model, True)
+
+    @staticmethod
+    def _set(model: MaskableNet, trainable: bool) -> None:
+        for mask in model.masks:
+            mask.scores.requires_grad_(trainable and mask.fixed is None)
+
+
+def mask_optimizer(model: MaskableNet, lr: float, mask_lr: float) -> torch.optim.Adam:
+    """Adam with two groups: the weights at ``lr``, the mask scores at ``mask_lr``."""
+    return torch.optim.Adam([{"params": model.weight_parameters(), "lr": lr},
+                             {"params": model.mask_parameters(), "lr": mask_lr}])
+
+
+def random_masks_like(masks: Sequence[torch.Tensor], seed: int) -> list[torch.Tensor]:
+    """Bool masks with the same number of kept channels per block, at random positions."""
+    generator = torch.Generator().manual_seed(seed)
+    out = []
+    for mask in masks:
+        keep = torch.zeros(len(mask), dtype=torch.bool)
+        keep[torch.randperm(len(mask), generator=generator)[: int(mask.sum())]] = True
+        out.append(keep)
+    return out
+
+
+@torch.no_grad()
+def ablate_linear_path(model: MaskableNet, blocks: Sequence[int] | None = None) -> MaskableNet:
+    """A copy of a variant-A model whose classifier ignores the detached features of ``blocks``
+    (None: every masked block): their columns are zeroed."""
+    if model.routing != "detach":
+        raise ValueError("only the 'detach' routing has a linear path to ablate")
+    ablated = copy.deepcopy(model)
+    segments = ablated.head_segments()
+    for index in range(len(model.masks)) if blocks is None else blocks:
+        ablated.head.weight[:, segments[index]] = 0
+    return ablated
+
+
+class PrunedNet(nn.Module):
+    """A variant-A network with detached channels physically removed (see :func:`prune`).
+
+    Block l reads only the kept channels of block l-1; the classifier reads the pooled
+    detached channels of blocks 0..L-2 and the pooled output of the last block.
+    """
+
+    def __init__(self, source: MaskableNet, blocks: Sequence[nn.Module], kept: Sequence[torch.Tensor],
+                 head: nn.Linear):
+        super().__init__()
+        self.blocks = nn.ModuleList(blocks)
+        self._prepare, self._pool = source.prepare, source.pool
+        for index, keep in enumerate(kept):
+            self.register_buffer(f"kept_{index}", torch.nonzero(keep).squeeze(1))
+            self.register_buffer(f"detached_{index}", torch.nonzero(~keep).squeeze(1))
+        self.masked = len(kept)
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self._prepare(x)
+        parts = []
+        for index, block in enumerate(self.blocks):
+            z = block(h)
+            if index == self.masked:
+                parts.append(self._pool(F.relu(z)))
+                break
+            parts.append(self._pool(z[:, getattr(self, f"detached_{index}")]))
+            h = F.relu(z[:, getattr(self, f"kept_{index}")])
+        return self.head(torch.cat(parts, dim=1))
+
+
+@torch.no_grad()
+def prune(model: MaskableNet) -> PrunedNet:
+    """Remove every detached channel of a variant-A model exactly (eval-mode BN).
+
+    Keeps block l whole (its detached channels still compute u_l), slices block l+1's
+    input to the kept channels of block l, and keeps only the classifier columns that
+    read detached channels (u_l of kept channels is exactly zero) and the last block.
+    """
+    if model.routing != "detach":
+        raise ValueError("prune needs the 'detach' routing: with 'keep', detached channels still feed the trunk")
+    kept = model.hard_masks()
+    blocks = [copy.deepcopy(b) for b in model.blocks]
+    for index, keep in enumerate(kept):
+        _slice_input(blocks[index + 1], keep)
+    segments = model.head_segments()
+    columns = [torch.arange(s.start, s.stop)[~keep] for s, keep in zip(segments, kept)]
+    columns.append(torch.arange(segments[-1].start, segments[-1].stop))
+    columns = torch.cat(columns)
+    head = nn.Linear(len(columns), model.head.out_features)
+    head.weight.copy_(model.head.weight[:, columns])
+    head.bias.copy_(model.head.bias)
+    return PrunedNet(model, blocks, kept, head).eval()
+
+
+class EmptyInputConv1d(nn.Module):
+    """A bias-free Conv1d left with no input channels: (n, 0, length) -> zeros (n, out, length_out).
+
+    (``nn.Conv1d`` with zero input channels returns zero output channels instead.)
+    """
+
+    def __init__(self, conv: nn.Conv1d):
+        super().__init__()
+        self.out_channels, self.kernel, self.stride, self.padding = (
+            conv.out_channels, conv.kernel_size[0], conv.stride[0], conv.padding[0])
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        length = (h.shape[-1] + 2 * self.padding - self.kernel) // self.stride + 1
+        return h.new_zeros(len(h), self.out_channels, length)
+
+
+def _slice_input(block: nn.Module, keep: torch.Tensor) -> None:
+    """Keep only the input channels ``keep`` of the first Linear/Conv1d in ``block``."""
+    layer = block if isinstance(block, (nn.Linear, nn.Conv1d)) else block[0]
+    if isinstance(layer, nn.Conv1d) and not keep.any():
+        if layer.bias is not None:
+            raise ValueError("cannot prune every input of a Conv1d with a bias")
+        block[0] = EmptyInputConv1d(layer)
+        return
+    layer.weight = nn.Parameter(layer.weight[:, keep].clone())
+    if isinstance(layer, nn.Linear):
+        layer.in_features = int(keep.sum())
+    else:
+        layer.in_channels = int(keep.sum())
+
+
+def count_weights(model: nn.Module) -> int:
+    """Entries of the weight matrices/kernels of every Linear and Conv1d (no biases, no BN)."""
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d)))
+
+
+@torch.no_grad()
+def count_macs(model: nn.Module, x: torch.Tensor) -> int:
+    """Multiply-accumulates of the Linear and Conv1d layers for one example like ``x[:1]``."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Linear):
+            total += module.in_features * module.out_features
+        else:
+            total += output.shape[1] * output.shape[2] * module.in_channels * module.kernel_size[0]
+
+    _forward_one(model, x, [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d))], hook)
+    return total
+
+
+def _forward_one(model: nn.Module, x: torch.Tensor, modules, hook) -> None:
+    """Pass one example of ``x`` through ``model`` in eval mode with ``hook`` on ``modules``."""
+    handles = [m.register_forward_hook(hook) for m in modules]
+    was_training = model.training
+    model.eval()
+    try:
+        model(x[:1])
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+
+
+def predicted_weight_saving(model: MaskableNet) -> int:
+    """Sum over masked blocks l of #detached_l * (C_{l+1} * k) trunk weights, plus the
+    classifier columns of kept channels' (zero) detached parts: #kept_l * classes."""
+    kernel = getattr(model, "kernel", 1)
+    saving = 0
+    for index, keep in enumerate(model.hard_masks()):
+        saving += int((~keep).sum()) * model.widths[index + 1] * kernel
+        saving += int(keep.sum()) * model.head.out_features
+    return saving
+
+
+@torch.no_grad()
+def predicted_mac_saving(model: MaskableNet, x: torch.Tensor) -> int:
+    """Multiply-accumulates per example that :func:`prune` removes: per masked block l,
+    #detached_l * C_{l+1} * k * (output positions of block l+1), plus #kept_l * classes."""
+    positions = []
+    _forward_one(model, x, model.blocks, lambda m, i, out: positions.append(out[0, 0].numel()))
+    kernel = getattr(model, "kernel", 1)
+    return sum(int((~keep).sum()) * model.widths[l + 1] * kernel * positions[l + 1]
+               + int(keep.sum()) * model.head.out_features
+               for l, keep in enumerate(model.hard_masks()))
+
+
+def trunk_weight_saving(model: MaskableNet) -> int:
+    """The brief's prunable count: sum_l #detached_l * C_{l+1} * k (classifier columns excluded)."""
+    kernel = getattr(model, "kernel", 1)
+    return sum(int((~keep).sum()) * model.widths[index + 1] * kernel
+               for index, keep in enumerate(model.hard_masks()))
+
+
+def weight_share(first_layer: torch.Tensor, inputs: slice) -> torch.Tensor:
+    """Per unit j of an (out, in) weight matrix: sum_{i in inputs} W_ji^2 / sum_i W_ji^2."""
+    energy = first_layer.pow(2)
+    return energy[:, inputs].sum(1) / energy.sum(1).clamp_min(1e-12)
+
+@dataclass(frozen=True)
+class MaskRecipe:
+    """How a maskable network is trained: Adam with a cosine schedule for both groups,
+    masks in their own group at ``mask_lr`` and frozen for the first ``warmup`` share of
+    the epochs, penalty ``lam`` times the nonlinear fraction (``lam = 0`` and
+    ``learn_masks=False`` give the unmasked baseline)."""
+
+    epochs: int
+    lr: float = 3e-3
+    mask_lr: float = 5e-2
+    lam: float = 0.0
+    warmup: float = 0.2
+    batch_size: int = 128
+    learn_masks: bool = True
+
+
+def train_masked(model: MaskableNet, data, recipe: MaskRecipe, seed: int = 0) -> MaskableNet:
+    """Train ``model`` on ``data`` by ``recipe`` (data order fixed by ``seed``); returns it in eval mode."""
+    from linstruct.nn.training import train
+
+    steps_per_epoch = math.ceil(data.n_train / min(recipe.batch_size, data.n_train))
+    total = recipe.epochs * steps_per_epoch
+    schedule = MaskSchedule(round(recipe.warmup * recipe.epochs) * steps_per_epoch if recipe.learn_masks
+                            else total + 1)
+    schedule.start(model)
+    optimizer = mask_optimizer(model, recipe.lr, recipe.mask_lr)
+    cosine = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5 * (1 + math.cos(math.pi * step / total)))
+
+    def on_step(step: int, net: MaskableNet, loss: float) -> None:
+        cosine.step()
+        schedule.on_step(step, net, loss)
+
+    penalty = (lambda net: nonlinear_fraction_penalty(net, recipe.lam)) if recipe.lam > 0 else None
+    train(model, data, epochs=recipe.epochs, lr=recipe.lr, batch_size=recipe.batch_size, optimizer=optimizer,
+          seed=seed, measure=False, evaluate_every=max(recipe.epochs, 1), penalty=penalty, on_step=on_step,
+          progress=False)
+    return model.eval()

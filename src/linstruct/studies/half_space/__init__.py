@@ -1,0 +1,1 @@
+"""Chapter 1: its spec, experiments, claims and figures (import the submodules)."""

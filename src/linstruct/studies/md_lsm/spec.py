@@ -1,0 +1,62 @@
+"""Chapter 4's spec: parameters and profiles (light to import: no torch, no matplotlib)."""
+from __future__ import annotations
+
+from linstruct.core.parameters import ChapterSpec, Param
+
+WIDTH_GRIDS = ("8,16", "8,32,128", "8,16,32,64,128,256")
+INTERVENTION_FRACTIONS = (0.025, 0.125, 0.375, 0.75)  # of the training steps: 200, 1000, 3000, 6000 of 8000
+CONTROL_STRIDE = 4  # the sigmoid control is measured every 4 checkpoint intervals
+SPIRAL_CHECKPOINTS = 20
+SPIRAL_WIDTH, SPIRAL_LR = 32, 0.1  # the brief's spirals net 2-32-32-32-3, SGD lr 0.1
+HELDOUT_REPEATS = 10  # random half-splits averaged in the toy and width-study held-out estimates
+TRAINED = 0.9  # final training accuracy of a run that "trains"
+PILOT_INPUT_RHO = 0.881  # MNIST-1D input-space OvO rho_P in the brief's pilot (4000 samples)
+SEED_ACTIVATIONS = ("tanh", "relu")  # the runs repeated over seeds
+# criteria of a run (last hidden layer), shared by the seed-0 claims and the across-seeds check
+LEVEL_MIN = 0.9  # Spearman(rho_L(t), training accuracy(t))
+AGREEMENT_MIN, PHI_MIN, FISHER_MAX, DETRENDED_MIN = 0.7, 0.3, 0.01, 0.3  # per-interval changes
+DROP_TOLERANCE = 1e-3  # a layer whose final rho is below the previous layer's by more than this "drops"
+
+SPEC = ChapterSpec(
+    name="md-lsm",
+    title="MD-LSM synchronicity",
+    notebook="notebooks/04_mdlsm_synchronicity.ipynb",
+    params=(
+        Param("dataset", str, "main data set of the synchronicity runs", choices=("mnist1d", "digits", "fashion-mnist")),
+        Param("n_train", int, "training samples (class-stratified subset; also the evaluation set)",
+              low=200, high=60000),
+        Param("n_seeds", int, "seeds of the tanh and relu tracking runs: seed, seed + 1, ...", low=1, high=10),
+        Param("width", int, "hidden units per layer", low=4, high=512),
+        Param("depth", int, "hidden layers", low=1, high=6),
+        Param("lr", float, "SGD learning rate (tanh, relu and the sigmoid control)", low=1e-4, high=2.0),
+        Param("batch_size", int, "minibatch size", low=1, high=1024),
+        Param("epochs", int, "training epochs of the synchronicity runs", low=1, high=500),
+        Param("checkpoint_every", int, "SGD steps between checkpoints", low=1, high=10000),
+        Param("baseline_every", int, "checkpoints between held-out / shuffled baselines", low=1, high=1000),
+        Param("candidates", int, "alternative single steps per interventional checkpoint", low=3, high=500),
+        Param("candidate_lr_factor", float, "learning rate of the alternative steps / lr", low=0.5, high=10.0),
+        Param("intervene_on", str, "activations that get the interventional test",
+              choices=("relu", "tanh", "tanh,relu")),
+        Param("widths", str, "hidden widths of the width study", choices=WIDTH_GRIDS),
+        Param("width_epochs", int, "training epochs of each width-study network", low=1, high=500),
+        Param("small_per_class", int, "samples per class of the small-sample (Cover) baseline", low=3, high=400),
+        Param("spiral_epochs", int, "training epochs of the 2-D spirals network", low=1, high=5000),
+        Param("image_dataset", str, "optional image task (exploratory): none or a Fashion-MNIST subset",
+              choices=("none", "fashion-mnist")),
+        Param("image_per_class", int, "Fashion-MNIST training samples per class", low=50, high=6000),
+    ),
+    profiles={
+        "smoke": dict(dataset="mnist1d", n_train=600, n_seeds=2, width=16, depth=3, lr=0.05, batch_size=32, epochs=3,
+                      checkpoint_every=3, baseline_every=10, candidates=4, candidate_lr_factor=4.0,
+                      intervene_on="relu", widths="8,16", width_epochs=2, small_per_class=5, spiral_epochs=5,
+                      image_dataset="none", image_per_class=50),
+        "book": dict(dataset="mnist1d", n_train=4000, n_seeds=3, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
+                     checkpoint_every=80, baseline_every=25, candidates=30, candidate_lr_factor=4.0,
+                     intervene_on="relu", widths="8,32,128", width_epochs=32, small_per_class=25,
+                     spiral_epochs=400, image_dataset="none", image_per_class=500),
+        "full": dict(dataset="mnist1d", n_train=4000, n_seeds=5, width=64, depth=3, lr=0.05, batch_size=32, epochs=64,
+                     checkpoint_every=80, baseline_every=10, candidates=60, candidate_lr_factor=4.0,
+                     intervene_on="tanh,relu", widths="8,16,32,64,128,256", width_epochs=64,
+                     small_per_class=25, spiral_epochs=1500, image_dataset="fashion-mnist", image_per_class=500),
+    },
+)

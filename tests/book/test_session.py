@@ -1,0 +1,40 @@
+import json
+
+import pytest
+
+from linstruct.core.claims import Check, Claim
+from linstruct.core.parameters import ParameterError
+from linstruct.book.session import claims_html, default_output_dir, start_chapter
+
+
+def test_start_reads_parameters_from_a_namespace_and_validates():
+    namespace = {"profile": "smoke", "seed": 4, "width": None, "unrelated": object()}
+    run = start_chapter("toolkit", namespace, threads=1)
+    assert (run.config.profile, run.config.seed, run.config.width, run.threads) == ("smoke", 4, 32, 1)
+    assert "profile smoke" in run.describe() and "0x" not in run.describe()
+    with pytest.raises(ParameterError, match="parameter 'width' must be an integer from 4 to 1024"):
+        start_chapter("toolkit", {"width": "banana"})
+
+
+def test_results_json_has_the_documented_schema(tmp_path):
+    run = start_chapter("toolkit", profile="smoke", output_dir=str(tmp_path), threads=1)
+    claim = Claim("c", "the paper says", "our test", {"x": 1.5}, [Check.at_most("x", 1.5, 2.0)])
+    path = run.write_results([claim])
+    record = json.loads(path.read_text())
+    assert path == tmp_path / "results.json"
+    assert set(record) >= {"chapter", "profile", "parameters", "claims", "runtime_s"}
+    assert record["chapter"] == "toolkit" and record["profile"] == "smoke"
+    assert record["parameters"]["width"] == 32
+    assert record["claims"][0] == claim.as_record()
+    assert record["claims"][0]["verdict"] == "reproduced"
+
+
+def test_default_output_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("LINSTRUCT_RUNS_DIR", str(tmp_path))
+    assert default_output_dir("toolkit") == tmp_path / "toolkit"
+
+
+def test_claims_html_escapes_and_marks_the_verdict():
+    claim = Claim("c", "a < b", "crit", {"x": 1.0}, [Check.at_most("x", 9.0, 2.0)])
+    text = claims_html([claim])
+    assert "a &lt; b" in text and 'class="verdict verdict-not"' in text and "not reproduced" in text

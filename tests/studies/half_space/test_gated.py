@@ -1,0 +1,101 @@
+"""Gated networks: the path-sum identity (Theorem 1), the model family and the stacked training."""
+import math
+
+import pytest
+import torch
+
+from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
+from linstruct.studies.half_space.gated_training import train_stack
+
+
+def tiny(family, value_input="pwc", bias=True, seed=0, d=3):
+    return GatedNet(family, d, 3, 3, seeds=(seed,), beta=4.0, value_input=value_input, bias=bias,
+                    dtype=torch.float64)
+
+
+def inputs(n=64, d=3):
+    return torch.randn(n, d, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+
+def max_relative_error(a, b):
+    return float(((a - b).abs() / (1 + b.abs())).max().detach())
+
+
+@pytest.mark.parametrize("family,value_input,bias,hard", [
+    ("relu", "pwc", False, False), ("relu", "pwc", True, False),
+    ("dlgn", "pwc", True, False), ("dlgn", "pwc", True, True), ("dlgn", "pwc", False, False),
+    ("dlgn", "pwl", True, False), ("dlgn", "pwl", False, True),
+    ("dlgn-sf", "pwc", True, False), ("dgn", "pwc", True, True),
+])
+def test_output_is_sum_over_all_paths(family, value_input, bias, hard):
+    model, x = tiny(family, value_input, bias), inputs()
+    assert max_relative_error(path_sum(model, x, hard), model(x, hard=hard)[0, :, 0]) <= 1e-10
+
+
+def test_relu_without_biases_is_sum_of_active_linear_experts():
+    """y(x) = sum_pi A_pi(x) <v_pi, x> with v_pi = u_{pi_L} prod W^l W^1_{pi_1,:} (brief 2.1)."""
+    model, x = tiny("relu", bias=False), inputs()
+    w = [p[0] for p in model.value_weights]
+    u = model.head_weight[0, 0]
+    active = [(z[0] > 0).double() for z in model.preactivations(x)]
+    total = torch.zeros(len(x), dtype=torch.float64)
+    for i in range(3):
+        for j in range(3):
+            for k in range(3):
+                v = u[k] * w[2][k, j] * w[1][j, i] * w[0][i]
+                total += active[0][:, i] * active[1][:, j] * active[2][:, k] * (x @ v)
+    assert max_relative_error(total, model(x)[0, :, 0]) <= 1e-10
+
+
+def test_dln_is_a_single_linear_map():
+    model, x = tiny("dln"), inputs()
+    w = [p[0] for p in model.value_weights] + [model.head_weight[0]]
+    c = [p[0] for p in model.value_biases] + [model.head_bias[0]]
+    weight, offset = torch.eye(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    for wl, cl in zip(w, c):
+        weight, offset = wl @ weight, wl @ offset + cl
+    assert torch.allclose(model(x)[0], x @ weight.T + offset, atol=1e-12)
+
+
+def test_hard_gates_do_not_depend_on_beta():
+    x = inputs()
+    a = GatedNet("dlgn", 3, 4, 3, beta=1.0, dtype=torch.float64).gates(x, hard=True)
+    b = GatedNet("dlgn", 3, 4, 3, beta=30.0, dtype=torch.float64).gates(x, hard=True)
+    assert all(torch.equal(p, q) for p, q in zip(a, b))
+
+
+def test_copies_equal_separately_built_models_and_members():
+    stack = GatedNet("dlgn", 2, 5, 3, seeds=(3, 7), beta=(2.0, 8.0))
+    alone = GatedNet("dlgn", 2, 5, 3, seeds=(7,), beta=8.0)
+    x = torch.randn(10, 2)
+    assert torch.equal(stack(x)[1], alone(x)[0])
+    assert torch.equal(stack.member(1)(x)[0], alone(x)[0])
+
+
+def test_stacked_training_follows_each_copy_alone_and_frozen_gating_stays_put():
+    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(0))
+    y = torch.sin(3 * x[:, 0])
+    stack = GatedNet("dlgn", 2, 6, 3, seeds=(0, 1), regime="frozen-gating")
+    alone = GatedNet("dlgn", 2, 6, 3, seeds=(1,), regime="frozen-gating")
+    gating_before = [p.clone() for p in stack.gating_parameters()]
+    a = train_stack(stack, x, y, task="regression", epochs=3, lr=1e-2, batch_size=8, snapshot_epochs=(0, 3))
+    b = train_stack(alone, x, y, task="regression", epochs=3, lr=1e-2, batch_size=8)
+    assert torch.allclose(stack(x)[1], alone(x)[0], atol=1e-5)
+    assert all(torch.equal(p, q) for p, q in zip(gating_before, stack.gating_parameters()))
+    assert not torch.equal(a.at(0).head_weight, a.at(3).head_weight)
+    assert a.history["loss"].iloc[-1] == pytest.approx(b.history["loss"].iloc[-1], rel=1e-4)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match="family"):
+        GatedNet("cnn", 2, 4, 2)
+    with pytest.raises(ValueError, match="regime"):
+        GatedNet("relu", 2, 4, 2, regime="frozen-gating")
+    with pytest.raises(ValueError, match="beta"):
+        GatedNet("dlgn", 2, 4, 2, seeds=(0, 1), beta=(1.0,))
+
+
+def test_steps_to_sustained_ignores_short_dips():
+    losses = [1, 0.005, 0.2, 0.005, 0.004, 0.003, 0.002, 0.001]
+    assert steps_to_sustained(losses, list(range(8)), 0.01) == 3
+    assert steps_to_sustained(losses, list(range(8)), 0.001) == math.inf

@@ -1,0 +1,98 @@
+"""Synchronicity statistics (known values) and tracking (checkpoints, untouched training)."""
+import numpy as np
+import pytest
+import torch
+
+from linstruct.data import load_dataset
+from linstruct.nn.models import MLP
+from linstruct.studies.md_lsm.synchronicity import (SeparabilityMonitor, alternative_updates, change_agreement, detrend,
+                                     interventional_correlations, level_correlation, phi_coefficient, spearman,
+                                     track_training)
+
+
+def test_phi_known_values_and_empty_margin():
+    assert phi_coefficient(np.array([[10, 0], [0, 10]])) == (1.0, True)
+    assert phi_coefficient(np.array([[5, 5], [5, 5]])) == (0.0, True)
+    assert phi_coefficient(np.array([[7, 0], [3, 0]])) == (0.0, False)
+
+
+def test_change_agreement_counts_signs():
+    accuracy = np.array([0.1, 0.2, 0.15, 0.3, 0.3, 0.25, 0.4])
+    rho = np.array([0.5, 0.6, 0.55, 0.7, 0.8, 0.85, 0.9])
+    result = change_agreement(accuracy, rho)
+    # intervals: (+,+) (-,-) (+,+) (0: skipped) (-,+) (+,+)
+    assert result.n == 5 and result.table.tolist() == [[3, 0], [1, 1]]
+    assert result.agreement == pytest.approx(4 / 5)
+    assert result.p_rho_down_given_accuracy_down == pytest.approx(0.5)
+
+
+def test_detrend_removes_a_constant_trend_and_level_is_rank_based():
+    assert np.allclose(detrend(np.full(20, 0.3)), 0)
+    steps = np.linspace(0, 1, 30)
+    assert level_correlation(steps ** 3, np.log1p(steps)) == pytest.approx(1.0)
+    assert np.isnan(spearman(np.ones(5), np.arange(5)))
+
+
+def small_problem():
+    data = load_dataset("digits").subset(300, 60)
+    torch.manual_seed(0)
+    return data, MLP(64, 8, 2, 10, "tanh")
+
+
+def test_tracking_records_checkpoints_and_leaves_training_untouched():
+    data, model = small_problem()
+    twin = MLP(64, 8, 2, 10, "tanh")
+    twin.load_state_dict(model.state_dict())
+    tracking = track_training(model, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4,
+                              baseline_every=2, intervene_at=(5,), candidates=3)
+    # 300 / 50 = 6 steps per epoch, 12 steps: checkpoints at 0, 4, 8, 12
+    assert tracking.history["step"].unique().tolist() == [0, 4, 8, 12]
+    assert len(tracking.history) == 4 * 2 and tracking.depth == 2
+    assert tracking.pair_rho.shape == (4, 2, 45)
+    assert tracking.baselines["step"].unique().tolist() == [0, 8]
+    assert len(tracking.interventions) == 3 * 2
+    quiet = track_training(twin, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4)
+    for p, q in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(p, q)  # the alternative updates did not change the trained network
+    assert quiet.history["rho"].tolist() == pytest.approx(tracking.history["rho"].tolist(), abs=1e-12)
+
+
+def test_alternative_updates_restore_the_state():
+    data, model = small_problem()
+    before = [p.detach().clone() for p in model.parameters()]
+    monitor = SeparabilityMonitor(data.x_train, data.y_train)
+    monitor.measure(model)
+    warm = monitor.warm
+    rows = alternative_updates(model, monitor, data.x_train, data.y_train, step=0, candidates=4, lr=0.5,
+                               batch_size=32, generator=torch.Generator().manual_seed(0))
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    assert monitor.warm is warm
+    frame = interventional_correlations(__import__("pandas").DataFrame(rows))
+    assert frame.columns.tolist() == ["step", "train_accuracy", "layer", "spearman"] and len(frame) == 2
+
+
+def test_tracking_rejects_bad_settings():
+    data, model = small_problem()
+    with pytest.raises(ValueError, match="checkpoint_every"):
+        track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=0)
+
+
+def test_seed_criteria_match_the_claims_thresholds_and_nan_fails():
+    import pandas as pd
+
+    from linstruct.studies.md_lsm.experiments import _across_seeds, criteria_holding, layer_drops
+
+    frame = pd.DataFrame(dict(
+        seed=[0, 1, 2, 0], activation=["tanh", "tanh", "tanh", "relu"],
+        level_spearman=[0.9, 0.89, np.nan, 0.95], sign_agreement=[0.7, 0.9, 0.9, 0.69],
+        phi=[0.3, 0.5, 0.5, 0.5], fisher_p=[0.01, 0.001, 0.001, 0.001],
+        detrended_spearman=[0.3, 0.5, np.nan, 0.5], drops=[0, 1, 0, 0]))
+    flags = criteria_holding(frame)
+    assert flags["level"].tolist() == [True, False, False, True]  # bound inclusive, NaN fails
+    assert flags["changes"].tolist() == [True, True, False, False]
+    assert flags["toward_output"].tolist() == [True, False, True, True]
+    measured, checks = _across_seeds(flags, "level", "level")
+    assert measured == {"seeds_holding_tanh": pytest.approx(1 / 3), "seeds_holding_relu": 1.0}
+    assert [c.status for c in checks] == ["fail", "pass"]
+    assert _across_seeds(None, "level", "level") == ({}, [])
+    assert layer_drops(np.array([0.8, 0.7995, 0.9, 0.85])) == 1  # tolerance 1e-3

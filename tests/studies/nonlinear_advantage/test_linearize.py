@@ -1,0 +1,120 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import linstruct.studies.nonlinear_advantage.linearize as lz
+from linstruct.data import Dataset
+
+
+def blobs(n=256, d=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % 3
+    x = torch.randn(n, d, generator=g) + 4.0 * nn.functional.one_hot(y, d).float()
+    return Dataset("blobs", x[: n // 2], y[: n // 2], x[n // 2 :], y[n // 2 :], "classification", 3, "generated")
+
+
+def test_linprelu_is_relu_at_zero_identity_at_one_and_channelwise():
+    act = lz.LinPReLU(3)
+    x = torch.randn(5, 3, 7)
+    assert torch.equal(act(x), torch.relu(x))
+    with torch.no_grad():
+        act.alpha.copy_(torch.tensor([0.0, 1.0, 0.5]))
+    out = act(x)
+    assert torch.equal(out[:, 0], torch.relu(x[:, 0]))
+    assert torch.equal(out[:, 1], x[:, 1])
+    assert torch.allclose(out[:, 2], torch.where(x[:, 2] > 0, x[:, 2], 0.5 * x[:, 2]))
+
+
+def test_fully_linear_network_is_an_affine_map():
+    torch.manual_seed(0)
+    net = lz.cnn1d(40, 4, 2, 10)
+    for a in lz.slopes(net):
+        a.data.fill_(1.0)
+    x, y = torch.randn(3, 40), torch.randn(3, 40)
+    zero = net(torch.zeros(1, 40))
+    # affine: f(x + y) - f(0) = (f(x) - f(0)) + (f(y) - f(0))
+    assert torch.allclose(net(x + y) - zero, (net(x) - zero) + (net(y) - zero), atol=1e-5)
+
+
+def test_penalty_values_and_unknown_kind():
+    net = lz.mlp(4, 2, 2, 3)
+    with torch.no_grad():
+        lz.slopes(net)[0].copy_(torch.tensor([1.0, 0.0]))
+        lz.slopes(net)[1].copy_(torch.tensor([0.5, 0.5]))
+    assert float(lz.penalty(net, 2.0, "l1_mean").detach()) == pytest.approx(2.0 * (0 + 1 + 0.5 + 0.5) / 4)
+    assert float(lz.penalty(net, 1.0, "l1_sum").detach()) == pytest.approx(2.0)
+    assert float(lz.penalty(net, 1.0, "layerfold").detach()) == pytest.approx(0.5 + 0.75)
+    with pytest.raises(ValueError, match="penalty kind must be one of"):
+        lz.penalty(net, 1.0, "l2")
+
+
+def test_slopes_have_no_weight_decay_and_their_own_learning_rate():
+    net = lz.mlp(4, 3, 2, 2)
+    opt = lz.optimizer_for(net, lr=1e-3, alpha_lr_factor=4.0, weight_decay=0.1)
+    weights, alphas = opt.param_groups
+    assert weights["weight_decay"] == 0.1 and alphas["weight_decay"] == 0.0
+    assert alphas["lr"] == pytest.approx(4e-3)
+    assert {id(p) for p in alphas["params"]} == {id(a) for a in lz.slopes(net)}
+
+
+def test_counting_binarisation_and_the_tolerance():
+    net = lz.mlp(4, 4, 2, 2)
+    with torch.no_grad():
+        lz.slopes(net)[0].copy_(torch.tensor([1.0, 0.995, 0.3, 0.0]))
+        lz.slopes(net)[1].copy_(torch.tensor([1.0, 1.0, 1.0, 0.2]))
+    assert lz.layer_shares(net, 0.01) == [0.5, 0.25]
+    assert lz.nonlinear_share(net, 0.01) == pytest.approx(3 / 8)
+    assert lz.nonlinear_share(net, 1e-6) == pytest.approx(4 / 8)  # 0.995 counts as nonlinear at 1e-6
+    binary = lz.binarise(net, 0.01)
+    assert lz.slopes(binary)[0].tolist() == pytest.approx([1.0, 1.0, 0.3, 0.0])
+    assert float(lz.slopes(net)[0][1].detach()) == pytest.approx(0.995)  # the original is untouched
+    relu = lz.binarise(net, 0.01, nonlinear="relu")
+    assert lz.slopes(relu)[1].tolist() == [1.0, 1.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="eps must be in"):
+        lz.nonlinear_masks(net, 1.5)
+
+
+def test_sparsify_clamps_slopes_into_the_unit_interval_and_strong_prior_linearizes_all():
+    torch.manual_seed(0)
+    net = lz.mlp(6, 8, 2, 3)
+    recipe = lz.Recipe(lr=1e-2, batch_size=32, alpha_lr_factor=10.0)
+    history, snaps = lz.sparsify(net, blobs(), lam=100.0, epochs=8, recipe=recipe, snapshot_epochs={4})
+    alphas = torch.cat([a.detach() for a in lz.slopes(net)])
+    assert float(alphas.min()) >= 0.0 and float(alphas.max()) <= 1.0
+    assert lz.nonlinear_share(net) == 0.0
+    assert history.rho.iloc[0] == 1.0 and history.rho.iloc[-1] == 0.0
+    assert set(snaps) == {4} and snaps[4] is not net
+
+
+def test_dense_training_keeps_slopes_frozen_at_relu():
+    torch.manual_seed(0)
+    net = lz.mlp(6, 8, 2, 3)
+    snaps = lz.train_dense(net, blobs(), 20, lz.Recipe(lr=1e-2, batch_size=32), snapshot_epochs={1, 20})
+    assert all(float(a.abs().max()) == 0.0 for a in lz.slopes(net))
+    assert sorted(snaps) == [1, 20]
+    assert lz.accuracy(net, blobs()) > 0.8
+
+
+def test_fine_tune_keeps_the_mask():
+    torch.manual_seed(0)
+    net = lz.binarise(lz.mlp(6, 8, 2, 3))
+    before = [a.clone() for a in lz.slopes(net)]
+    lz.fine_tune(net, blobs(), 2, lz.Recipe(lr=1e-2, batch_size=32))
+    assert all(torch.equal(a, b) for a, b in zip(lz.slopes(net), before))
+
+
+def test_frontier_is_the_interpolated_upper_envelope():
+    points = [(0.0, 0.3), (0.1, 0.5), (0.2, 0.4), (0.4, 0.9), (1.0, 0.85)]
+    # (0.2, 0.4) is dominated by (0.1, 0.5); (1.0, 0.85) by (0.4, 0.9)
+    got = lz.frontier(points, [0.0, 0.05, 0.1, 0.2, 0.25, 0.4, 0.7])
+    assert got == pytest.approx([0.3, 0.4, 0.5, 0.5 + 0.4 / 3, 0.7, 0.9, 0.9])
+    assert math.isnan(lz.frontier([(0.1, 0.5)], [0.05])[0])
+    with pytest.raises(ValueError, match="at least one point"):
+        lz.frontier([], [0.1])
+
+
+def test_recipe_refuses_unknown_penalty():
+    with pytest.raises(ValueError, match="penalty must be one of"):
+        lz.Recipe(penalty="l0")
