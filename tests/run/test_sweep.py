@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from linstruct.studies import get_chapter
-from linstruct.cli import main
-from linstruct.sweep import Run, SweepError, connect, parse_grid, parse_seeds, plan, run_folder, run_sweep
-from linstruct.sweep_report import holding_rates, sweep_figure, tidy_table
+from linstruct.run.cli import main
+from linstruct.run.sweep import Run, SweepError, connect, parse_grid, parse_seeds, plan, run_folder, run_sweep
+from linstruct.run.sweep_report import holding_rates, sweep_figure, tidy_table
 
 
 def test_parse_seeds():
@@ -74,7 +74,7 @@ def test_bad_value_fails_its_run_only(tmp_path):
 
 
 def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
-    command = [sys.executable, "-m", "linstruct.cli", "sweep", "toolkit", "-p", "width", "16,32", "--seeds", "0-1",
+    command = [sys.executable, "-m", "linstruct.run.cli", "sweep", "toolkit", "-p", "width", "16,32", "--seeds", "0-1",
                "--profile", "smoke", "--workers", "1", "--out", str(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED
-from linstruct.sweep import Run, run_folder
+from linstruct.run.sweep import Run, run_folder
 
 VERDICT_SCORE = {REPRODUCED: 1.0, PARTLY: 0.5, NOT_REPRODUCED: 0.0}
 

@@ -123,7 +123,7 @@ def execute(run: Run, folder: str) -> dict:
         os.environ.setdefault(name, value)
     from papermill.exceptions import PapermillExecutionError
 
-    from linstruct.cli import run_chapter
+    from linstruct.run.runner import run_chapter
 
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)

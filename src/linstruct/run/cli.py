@@ -8,33 +8,17 @@
 ``run`` validates every parameter before starting a kernel, executes the chapter
 notebook with papermill, writes the executed notebook, an HTML rendering and
 ``results.json`` into DIR, and prints one verdict per claim. ``sweep`` runs a grid
-on Dask (see :mod:`linstruct.sweep`) and writes ``runs.csv`` and ``sweep.png``.
+on Dask (see :mod:`linstruct.run.sweep`) and writes ``runs.csv`` and ``sweep.png``.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import warnings
 from pathlib import Path
 
 from linstruct.studies import CHAPTERS, get_chapter
 from linstruct.core.parameters import PROFILES, ChapterSpec, ParameterError
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-
-
-def notebook_path(spec: ChapterSpec) -> Path:
-    """The chapter's notebook in the source tree (the package is installed editable)."""
-    path = PACKAGE_ROOT / spec.notebook
-    if not path.exists():
-        raise ParameterError(
-            f"notebook {spec.notebook} of chapter '{spec.name}' not found under {PACKAGE_ROOT}; "
-            "install linstruct editable from a clone of the book (pip install -e .)"
-        )
-    return path
-
+from linstruct.run.runner import run_chapter
 
 def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | None) -> dict:
     """``-p NAME VALUE`` pairs parsed and validated; raises ParameterError on bad input."""
@@ -47,34 +31,6 @@ def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | N
 
         select_device(config.device)  # a GPU that is not there fails here, not in the notebook
     return given
-
-
-def run_chapter(spec: ChapterSpec, given: dict, out: Path, html: bool = True) -> dict:
-    """Execute the chapter with papermill into ``out``; return its results record.
-
-    Writes ``<chapter>.ipynb`` (executed), ``<chapter>.html`` (unless ``html=False``)
-    and, from inside the notebook, ``results.json``.
-    """
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
-
-    out.mkdir(parents=True, exist_ok=True)
-    notebook = notebook_path(spec)
-    executed = out / f"{spec.name}.ipynb"
-    os.environ.setdefault("LINSTRUCT_INTERACTIVE", "0")
-    (out / "results.json").unlink(missing_ok=True)
-    papermill.execute_notebook(
-        str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},
-        cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
-        extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter on stderr
-    )
-    if html:
-        with warnings.catch_warnings():  # glue records have no HTML form of their own
-            warnings.filterwarnings("ignore", message=".*is not able to be represented")
-            body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-        (out / f"{spec.name}.html").write_text(body)
-    return json.loads((out / "results.json").read_text())
 
 
 def print_verdicts(record: dict) -> None:
@@ -111,8 +67,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from linstruct.sweep import SweepError, parse_grid, parse_seeds, plan, run_sweep
-    from linstruct.sweep_report import holding_rates, sweep_figure, tidy_table
+    from linstruct.run.sweep import SweepError, parse_grid, parse_seeds, plan, run_sweep
+    from linstruct.run.sweep_report import holding_rates, sweep_figure, tidy_table
 
     spec = get_chapter(args.chapter)
     out = Path(args.out) if args.out else Path("sweeps") / spec.name

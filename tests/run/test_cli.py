@@ -5,11 +5,11 @@ import time
 import pytest
 import torch
 
-from linstruct.cli import main
+from linstruct.run.cli import main
 
 
 def linstruct(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "linstruct.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "linstruct.run.cli", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 

@@ -10,7 +10,7 @@ from linstruct.studies import CHAPTERS
 from linstruct.core.claims import VERDICTS
 from linstruct.cli import run_chapter
 
-TESTS = Path(__file__).parent
+TESTS = Path(__file__).parents[1]
 pytestmark = pytest.mark.notebook
 
 

@@ -1,0 +1,1 @@
+"""Running chapters: the `linstruct` command, one chapter execution (papermill), Dask sweeps."""
