@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from linstruct.data import load_dataset
-from linstruct.nn.fit import evaluate, final, fit, per_copy_loss
+from linstruct.nn.fit import Snapshots, evaluate, final, fit, per_copy_loss
 from linstruct.nn.mlp import MLP
 
 SEEDS = (3, 0, 11)
@@ -106,3 +106,15 @@ def test_bad_arguments_fail_clearly():
         fit(model, data, epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="optimizer must be one of adam, sgd"):
         fit(model, data, epochs=1, optimizer="lbfgs")
+
+
+def test_snapshots_return_the_model_as_it_was():
+    data = load_dataset("spirals")
+    model = MLP.from_seeds((0, 1), 2, 8, 1, data.num_classes)
+    start = [p.detach().clone() for p in model.parameters()]
+    snapshots = Snapshots([0, 2])
+    fit(model, data, epochs=3, lr=1e-2, batch_size=64, progress=False, measure=False, on_epoch=snapshots)
+    assert all(torch.equal(p, q) for p, q in zip(snapshots.at(0).parameters(), start))
+    assert not all(torch.equal(p, q) for p, q in zip(snapshots.at(2).parameters(), model.parameters()))
+    with pytest.raises(KeyError, match="no snapshot at epoch 1"):
+        snapshots.at(1)

@@ -16,7 +16,8 @@ The history is a long table: one row per copy and evaluated epoch.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+import copy
+from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 import torch
@@ -183,3 +184,28 @@ def final(history: pd.DataFrame, column: str) -> pd.Series:
     """Each copy's ``column`` after the last recorded epoch, indexed by copy."""
     last = history[history["epoch"] == history["epoch"].max()]
     return last.set_index("copy")[column]
+
+
+class Snapshots:
+    """An ``on_epoch`` callback that keeps a copy of the model's parameters at chosen epochs.
+
+    ``fit(..., on_epoch=snapshots)``; then ``snapshots.at(epoch)`` is the model as it was after
+    that epoch (0: the initialisation).
+    """
+
+    def __init__(self, epochs: Sequence[int]):
+        self.epochs = set(epochs)
+        self.states: dict[int, dict[str, torch.Tensor]] = {}
+        self._model: Stacked | None = None
+
+    def __call__(self, epoch: int, model: Stacked) -> None:
+        self._model = model
+        if epoch in self.epochs:
+            self.states[epoch] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    def at(self, epoch: int) -> Stacked:
+        if epoch not in self.states:
+            raise KeyError(f"no snapshot at epoch {epoch}; have {sorted(self.states)}")
+        model = copy.deepcopy(self._model)
+        model.load_state_dict(self.states[epoch])
+        return model

@@ -29,7 +29,8 @@ class LinearProbe:
         return ((features - self.mean) / self.scale) @ self.weight.T + self.bias
 
     def accuracy(self, features: torch.Tensor, labels: torch.Tensor) -> float:
-        return float((self.logits(features).argmax(dim=1) == labels).double().mean())
+        features = features.detach().double().flatten(1).to(self.weight.device)
+        return float((self.logits(features).argmax(dim=1) == labels.to(features.device)).double().mean())
 
 
 def fit_linear_probe(
@@ -37,11 +38,12 @@ def fit_linear_probe(
 ) -> LinearProbe:
     """Fit a probe on (n, d) ``features`` and (n,) integer ``labels``."""
     features = features.detach().double().flatten(1)
+    labels = labels.to(features.device)
     mean = features.mean(dim=0)
     scale = features.std(dim=0).clamp_min(1e-6)
     z = (features - mean) / scale
-    weight = torch.zeros(num_classes, z.shape[1], dtype=torch.float64, requires_grad=True)
-    bias = torch.zeros(num_classes, dtype=torch.float64, requires_grad=True)
+    weight = torch.zeros(num_classes, z.shape[1], dtype=torch.float64, device=z.device, requires_grad=True)
+    bias = torch.zeros(num_classes, dtype=torch.float64, device=z.device, requires_grad=True)
     opt = torch.optim.LBFGS([weight, bias], lr=1.0, max_iter=max_iter, line_search_fn="strong_wolfe")
 
     def closure():
@@ -61,7 +63,7 @@ def probe_accuracy(
 ) -> float:
     """Test accuracy of a probe fitted on the training features."""
     probe = fit_linear_probe(train_features, train_labels, num_classes, **fit_options)
-    return probe.accuracy(test_features.double().flatten(1), test_labels)
+    return probe.accuracy(test_features, test_labels)
 
 
 def probe_row(train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset, layer: int,
@@ -69,8 +71,8 @@ def probe_row(train_features: torch.Tensor, test_features: torch.Tensor, data: D
     """``{"layer", "train_accuracy", "test_accuracy"}`` of a probe on one layer's features."""
     probe = fit_linear_probe(train_features, data.y_train, data.num_classes, **fit_options)
     return {"layer": layer,
-            "train_accuracy": probe.accuracy(train_features.double().flatten(1), data.y_train),
-            "test_accuracy": probe.accuracy(test_features.double().flatten(1), data.y_test)}
+            "train_accuracy": probe.accuracy(train_features, data.y_train),
+            "test_accuracy": probe.accuracy(test_features, data.y_test)}
 
 
 @torch.no_grad()
