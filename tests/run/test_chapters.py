@@ -8,7 +8,7 @@ import pytest
 
 from linstruct.studies import CHAPTERS
 from linstruct.core.claims import VERDICTS
-from linstruct.cli import run_chapter
+from linstruct.run.runner import run_chapter
 
 TESTS = Path(__file__).parents[1]
 pytestmark = pytest.mark.notebook

@@ -3,18 +3,18 @@ import pytest
 import torch
 
 from linstruct.data import load_dataset
-from linstruct.nn.ensembles import EnsembleMLP
+from linstruct.nn.mlp import MLP
 from linstruct.studies.toolkit import experiments as ex
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_layer_projections_are_the_top_two_principal_components(dtype):
     torch.manual_seed(0)
-    ensemble = EnsembleMLP.from_seeds([0, 1], in_features=5, width=6, depth=2, out_features=3).to(dtype)
+    model = MLP.from_seeds([0, 1], in_features=5, width=6, depth=2, out_features=3).to(dtype)
     x = torch.randn(40, 5, dtype=dtype)
-    projections = ex.layer_projections(ensemble, x, member=1, max_points=30)
+    projections = ex.layer_projections(model, x, member=1, max_points=30)
     assert len(projections) == 3 and all(p.shape == (30, 2) and p.dtype == dtype for p in projections)
-    features = ensemble.member(1).to(dtype).hidden_states(x[:30])[-1]
+    features = model.member(1).hidden_states(x[:30])[-1][0]
     centred = features - features.mean(0)
     singular = torch.linalg.svdvals(centred)
     # Projections on principal axes: uncorrelated columns whose norms are the top singular values.

@@ -12,27 +12,28 @@ import pandas as pd
 import torch
 
 from linstruct.data import Dataset
-from linstruct.nn.ensembles import EnsembleMLP, train_ensemble
+from linstruct.nn.fit import final, fit
+from linstruct.nn.mlp import MLP
 from linstruct.nn.probes import probe_row
 
 
 @dataclass
 class ProbedNetworks:
-    """Networks trained on one dataset (one per seed, stacked in ``ensemble``), their histories and layer probes.
+    """Networks trained on one dataset (one copy per seed, stacked in ``model``), their histories and
+    layer probes.
 
     ``history``: one row per seed and epoch; ``probes``: one row per seed and layer (0 = input).
     """
 
     data: Dataset
-    ensemble: EnsembleMLP
+    model: MLP
     history: pd.DataFrame
     probes: pd.DataFrame
 
     @property
     def network_accuracy(self) -> pd.Series:
         """Final test accuracy of each seed's network (indexed by seed)."""
-        last = self.history[self.history["epoch"] == self.history["epoch"].max()]
-        return last.set_index("seed")["test_accuracy"]
+        return final(self.history, "test_accuracy").set_axis(self.model.seeds).rename_axis("seed")
 
     @property
     def last_layer_probe_accuracy(self) -> pd.Series:
@@ -50,18 +51,18 @@ def train_and_probe(data: Dataset, *, seeds: Sequence[int], width: int, depth: i
                     batch_size: int, device: torch.device | str = "cpu") -> ProbedNetworks:
     """Train one ReLU MLP per seed at once on ``data`` (Adam) on ``device``, then probe the input
     and every hidden layer of each."""
-    ensemble = EnsembleMLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
-    history = train_ensemble(ensemble, data, epochs=epochs, lr=lr, batch_size=batch_size, device=device)
+    model = MLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
+    history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="per_seed", device=device)
     with torch.no_grad():
-        train_states = ensemble.hidden_states(data.x_train.flatten(1).to(device))  # depth x (S, n, width)
-        test_states = ensemble.hidden_states(data.x_test.flatten(1).to(device))
+        train_states = model.hidden_states(data.x_train.flatten(1).to(device))  # depth x (S, n, width)
+        test_states = model.hidden_states(data.x_test.flatten(1).to(device))
     input_row = probe_row(data.x_train, data.x_test, data, layer=0)  # the same for every seed
-    rows = [input_row | {"seed": seed} for seed in ensemble.seeds]
+    rows = [input_row | {"seed": seed} for seed in model.seeds]
     for layer, (train_f, test_f) in enumerate(zip(train_states, test_states), start=1):
         rows += [probe_row(train_f[i].cpu(), test_f[i].cpu(), data, layer) | {"seed": seed}
-                 for i, seed in enumerate(ensemble.seeds)]
+                 for i, seed in enumerate(model.seeds)]
     probes = pd.DataFrame(rows).sort_values(["seed", "layer"], ignore_index=True)
-    return ProbedNetworks(data, ensemble, history, probes)
+    return ProbedNetworks(data, model, history, probes)
 
 
 def probe_claim_inputs(results: Sequence[ProbedNetworks]) -> dict:
@@ -80,14 +81,14 @@ def seed_table(results: Sequence[ProbedNetworks]) -> pd.DataFrame:
 
 
 @torch.no_grad()
-def layer_projections(ensemble: EnsembleMLP, x: torch.Tensor, member: int = 0,
+def layer_projections(model: MLP, x: torch.Tensor, member: int = 0,
                       max_points: int = 600) -> list[torch.Tensor]:
     """The features of every layer (input first) of copy ``member`` on the first ``max_points`` rows of
     ``x`` (n, ...), each centred and projected on its top two principal components: a list of
     ``depth + 1`` CPU tensors (min(n, max_points), 2), computed on ``x``'s device in ``x``'s dtype."""
     x = x[:max_points].flatten(1)
     projections = []
-    for features in [x] + [h[member] for h in ensemble.hidden_states(x)]:
+    for features in [x] + [h[member] for h in model.hidden_states(x)]:
         centred = features - features.mean(0)
         _, _, v = torch.linalg.svd(centred, full_matrices=False)
         projections.append((centred @ v[:2].T).cpu())

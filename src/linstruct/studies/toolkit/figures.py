@@ -20,7 +20,7 @@ def training_and_probes(results: Sequence[ProbedNetworks]) -> plt.Figure:
         sns.lineplot(probes, x="layer", y="percent", errorbar="sd", marker="o", ax=right, color=colour,
                      label=f"{r.data.name}: probe")
         right.axhline(100 * r.network_accuracy.mean(), ls="--", color=colour, label=f"{r.data.name}: network")
-    n_seeds = results[0].ensemble.size
+    n_seeds = results[0].model.copies
     left.set(title=f"Training ({n_seeds} seeds, mean ± sd)", xlabel="epoch", ylabel="test accuracy (%)")
     right.set(title="Linear probes by layer", xlabel="layer (0 = input)", ylabel="probe test accuracy (%)")
     right.set_xticks(sorted(results[0].probes["layer"].unique()))
@@ -36,7 +36,7 @@ def draw_layer(results: Sequence[ProbedNetworks], projections: Sequence[Sequence
         for ax, r, layers in zip(axes, results, projections):
             labels = r.data.y_test[: len(layers[layer])]
             ax.scatter(layers[layer][:, 0], layers[layer][:, 1], c=labels, cmap="tab10", s=6)
-            probe = r.probes[(r.probes["layer"] == layer) & (r.probes["seed"] == r.ensemble.seeds[0])]
+            probe = r.probes[(r.probes["layer"] == layer) & (r.probes["seed"] == r.model.seeds[0])]
             ax.set(title=f"{r.data.name}, layer {layer}: probe {100 * probe['test_accuracy'].item():.0f}%",
                    xlabel="principal component 1", ylabel="principal component 2")
     return draw
