@@ -222,7 +222,8 @@ def kernel_change_values(overlap: pd.DataFrame) -> dict[str, list[float]]:
 
 def allocation_values(overlap: pd.DataFrame) -> dict[str, list[float]]:
     """The inputs of ``claims.allocation_claim``."""
-    return {"r_initial": at_epoch(overlap, "dlgn", "R", last=False), "r_final": at_epoch(overlap, "dlgn", "R", last=True),
+    return {"r_initial": at_epoch(overlap, "dlgn", "R", last=False),
+            "r_final": at_epoch(overlap, "dlgn", "R", last=True),
             "bottom_initial": at_epoch(overlap, "dlgn", "bottom_mean", last=False),
             "bottom_final": at_epoch(overlap, "dlgn", "bottom_mean", last=True)}
 

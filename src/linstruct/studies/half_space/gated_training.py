@@ -4,8 +4,9 @@ The loss is the sum over copies of each copy's mean loss (MSE for regression, cr
 for classification), so each copy's gradient is exactly its own; Adam acts elementwise, so
 each copy follows the trajectory it would follow alone. All copies see the same minibatch
 order (a generator seeded with ``seed``, drawn on the CPU so that the order does not depend on the
-device). The model and the data must already share a device; training happens there. Only parameters with ``requires_grad`` are handed to
-the optimiser, so frozen parameters stay bit-identical.
+device). The model and the data must already share a device; training happens there. Only
+parameters with ``requires_grad`` are handed to the optimiser, so frozen parameters stay
+bit-identical.
 """
 from __future__ import annotations
 
