@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
+from linstruct.studies.half_space.experiments import scaled_error
 from linstruct.studies.half_space.gated_training import train_stack
 
 
@@ -18,7 +19,7 @@ def inputs(n=64, d=3):
 
 
 def max_relative_error(a, b):
-    return float(((a - b).abs() / (1 + b.abs())).max().detach())
+    return scaled_error(a.detach(), b.detach())
 
 
 @pytest.mark.parametrize("family,value_input,bias,hard", [
@@ -32,8 +33,46 @@ def test_output_is_sum_over_all_paths(family, value_input, bias, hard):
     assert max_relative_error(path_sum(model, x, hard), model(x, hard=hard)[0, :, 0]) <= 1e-10
 
 
+FAMILY_CASES = [("relu", "pwc", True, False), ("relu", "pwc", False, False), ("dlgn", "pwc", True, True),
+                ("dlgn", "pwc", True, False), ("dlgn", "pwl", True, False), ("dlgn", "pwl", False, True),
+                ("dlgn-sf", "pwl", True, False), ("dgn", "pwc", True, True)]
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e-6])
+@pytest.mark.parametrize("family,value_input,bias,hard", FAMILY_CASES)
+def test_path_sum_is_exact_on_badly_scaled_inputs(family, value_input, bias, hard, scale):
+    """float64 rounding only (relative to the output's scale), for inputs a million times too large or small."""
+    model, x = tiny(family, value_input, bias), inputs() * scale
+    with torch.no_grad():
+        forward = model(x, hard=hard)[0, :, 0]
+    assert scaled_error(path_sum(model, x, hard), forward) <= 1e-12
+
+
+@pytest.mark.parametrize("family,value_input,bias,hard", FAMILY_CASES)
+def test_path_sum_is_exact_on_tied_inputs(family, value_input, bias, hard):
+    """Repeated inputs and inputs whose pre-activations are exactly 0 (x = 0 without biases) gate as the
+    forward pass does: relu 1[z > 0] = 0, hard DLGN gates 1[eta >= 0] = 1."""
+    model = tiny(family, value_input, bias)
+    x = torch.cat([inputs(8), inputs(8), torch.zeros(4, 3, dtype=torch.float64)])
+    with torch.no_grad():
+        forward = model(x, hard=hard)[0, :, 0]
+    total = path_sum(model, x, hard)
+    assert scaled_error(total, forward) <= 1e-12
+    assert torch.equal(total[:8], total[8:16]) and torch.equal(total[16:], total[16:17].expand(4))
+    if not bias:
+        assert all(torch.equal(z[0, 16:], torch.zeros_like(z[0, 16:])) for z in model.preactivations(x))
+
+
+def test_path_sum_follows_the_model_dtype():
+    model = GatedNet("dlgn", 3, 3, 3, seeds=(0,), value_input="pwl")  # float32
+    x = inputs().float()
+    total = path_sum(model, x)
+    assert total.dtype == torch.float32 and total.device == x.device
+    assert scaled_error(total.double(), model(x)[0, :, 0].detach().double()) <= 1e-5
+
+
 def test_relu_without_biases_is_sum_of_active_linear_experts():
-    """y(x) = sum_pi A_pi(x) <v_pi, x> with v_pi = u_{pi_L} prod W^l W^1_{pi_1,:} (brief 2.1)."""
+    """y(x) = sum_pi A_pi(x) <v_pi, x> with v_pi = u_{pi_L} prod W^l W^1_{pi_1,:}: one linear expert per path."""
     model, x = tiny("relu", bias=False), inputs()
     w = [p[0] for p in model.value_weights]
     u = model.head_weight[0, 0]
@@ -99,3 +138,26 @@ def test_steps_to_sustained_ignores_short_dips():
     losses = [1, 0.005, 0.2, 0.005, 0.004, 0.003, 0.002, 0.001]
     assert steps_to_sustained(losses, list(range(8)), 0.01) == 3
     assert steps_to_sustained(losses, list(range(8)), 0.001) == math.inf
+
+
+def test_steps_to_sustained_needs_strictly_below():
+    assert steps_to_sustained([0.01] * 5, [0, 1, 2, 3, 4], 0.01) == math.inf
+    assert steps_to_sustained([0.02, 0.0099, 0.0099, 0.0099], [0, 10, 20, 30], 0.01, patience=3) == 10
+    assert steps_to_sustained([0.005] * 4, [0, 1, 2, 3], 0.01, patience=5) == math.inf  # too few records
+
+
+def test_stacked_training_in_float64_keeps_the_dtype_and_lowers_the_loss():
+    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    y = torch.sin(3 * x[:, 0])
+    model = GatedNet("dlgn", 2, 6, 3, seeds=(0, 1), dtype=torch.float64)
+    run = train_stack(model, x, y, task="regression", epochs=20, lr=1e-2, batch_size=8)
+    assert all(p.dtype == torch.float64 for p in model.parameters())
+    first, last = run.history[run.history["epoch"] == 0], run.history[run.history["epoch"] == 20]
+    assert (last["loss"].to_numpy() < first["loss"].to_numpy()).all()
+
+
+def test_training_refuses_data_on_another_device():
+    model = GatedNet("dlgn", 2, 4, 2)
+    x, y = torch.zeros(8, 2, device="meta"), torch.zeros(8, device="meta")
+    with pytest.raises(ValueError, match="model is on cpu but x is on meta"):
+        train_stack(model, x, y, task="regression", epochs=1, lr=1e-2, batch_size=4)

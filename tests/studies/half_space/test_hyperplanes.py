@@ -53,3 +53,18 @@ def test_clustering_table_has_one_row_per_layer():
     assert [r["layer"] for r in rows] == [1, 2, 3] and all(0 <= r["entropy"] <= math.log(18) for r in rows)
     with pytest.raises(ValueError, match="linear gating"):
         effective_hyperplanes(GatedNet("relu", 2, 4, 2))
+
+
+def test_hyperplanes_of_a_float32_model_are_float64_and_match_its_preactivations():
+    model = GatedNet("dlgn", 2, 4, 3, seeds=(0,))
+    x = torch.randn(20, 2)
+    for (v, b), eta in zip(effective_hyperplanes(model), model.preactivations(x)):
+        assert v.dtype == b.dtype == torch.float64 and v.device == x.device
+        assert torch.allclose(x.double() @ v.T + b, eta[0].double(), atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["dlgn", "dlgn-sf"])
+def test_measures_of_a_float64_model_need_no_detaching(family):
+    model = GatedNet(family, 2, 6, 3, dtype=torch.float64)
+    assert not any(t.requires_grad for plane in effective_hyperplanes(model) for t in plane)
+    assert len(clustering_table(model)) == 3

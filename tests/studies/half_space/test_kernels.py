@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from linstruct.studies.half_space.gated import GatedNet
-from linstruct.studies.half_space.kernels import block_ratio, empirical_ntk, layer_kernels, overlap_kernel, trace_normalise
+from linstruct.studies.half_space.kernels import (block_ratio, empirical_ntk, hard_overlap, layer_kernels, overlap_kernel,
+                                                trace_normalise)
 
 
 def model_and_inputs(family="dlgn"):
@@ -63,3 +64,44 @@ def test_trace_normalise_and_block_ratio():
     assert (top, bottom, ratio) == (4.0, 2.0, 2.0)
     with pytest.raises(ValueError, match="unknown parameter"):
         empirical_ntk(model_and_inputs()[0], torch.zeros(2, 2, dtype=torch.float64), ["nope"])
+
+
+@pytest.mark.parametrize("scale", [1e6, 1e-6])
+def test_hard_overlap_is_exact_on_badly_scaled_inputs(scale):
+    """Without biases eta is homogeneous in x, so hard gates and path counts cannot change with the scale."""
+    model = GatedNet("dlgn", 2, 4, 3, seeds=(0, 1), bias=False, dtype=torch.float64)
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    for index in (0, 1):
+        assert torch.equal(hard_overlap(model, x * scale, index), hard_overlap(model, x, index))
+
+
+def test_hard_overlap_is_exact_on_tied_inputs_and_in_float32():
+    model32 = GatedNet("dlgn", 2, 4, 3, seeds=(0,))
+    x = torch.randn(10, 2, generator=torch.Generator().manual_seed(3))
+    x = torch.cat([x, x[:3], torch.zeros(1, 2)])
+    gates = [g[0] for g in model32.gates(x, hard=True)]
+    counts = overlap_kernel(gates)
+    explicit = torch.zeros_like(counts)
+    for path in itertools.product(range(4), repeat=3):
+        f = torch.stack([g[:, j] for g, j in zip(gates, path)]).prod(0).double()
+        explicit += f[:, None] * f[None, :]
+    assert counts.dtype == torch.float64 and torch.equal(counts, explicit)
+    assert torch.equal(counts[10:13], counts[:3]) and torch.equal(counts[:, 10:13], counts[:, :3])
+    omega = hard_overlap(model32, x, 0)
+    assert omega.dtype == torch.float64 and omega.device == x.device
+    assert torch.equal(omega, counts / torch.trace(counts))
+
+
+def test_soft_overlap_kernel_of_float32_gates_equals_float64():
+    model, x = model_and_inputs()
+    gates64 = [g[0] for g in model.gates(x)]
+    gates32 = [g.float() for g in gates64]
+    assert torch.allclose(overlap_kernel(gates32), overlap_kernel(gates64), rtol=1e-6)
+
+
+def test_ntk_in_float32_matches_float64():
+    model64, x = model_and_inputs()
+    model32 = GatedNet("dlgn", 2, 3, 3)  # same seed, same initial weights, float32
+    theta64 = empirical_ntk(model64, x)
+    theta32 = empirical_ntk(model32, x.float())
+    assert theta32.dtype == torch.float64 and torch.allclose(theta32, theta64, rtol=1e-4, atol=1e-7)

@@ -188,12 +188,16 @@ class GatedNet(nn.Module):
 
 @torch.no_grad()
 def path_sum(model: GatedNet, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
-    """The output of a one-copy, one-output ``model`` as an explicit sum over its paths: (n,).
+    """The output of a one-copy, one-output ``model`` as an explicit sum over its paths: (n,), in the
+    model's dtype and on its device.
 
     y(x) = sum over pi in [m]^L of prod_l G^l_{pi_l}(x) * u_{pi_L} prod_{l>=2} U^l_{pi_l, pi_{l-1}}
     <U^1_{pi_1}, h^0(x)>, plus, for the biases e^k, the paths (pi_k, ..., pi_L) that start at layer k,
-    plus the output bias (Theorem 1 of the paper, in the form of the brief's section 2.1-2.2).
-    For relu the gates are 1[z^l > 0] and h^0 = x. Loops over m^L paths: tiny models only.
+    plus the output bias (Theorem 1 of the paper, in our reconstruction of its form). The gates are
+    the model's own (``model.gates``), so ties (a pre-activation exactly 0) are gated as in the
+    forward pass; for relu they are 1[z^l > 0] and h^0 = x. Equal to the forward pass up to rounding
+    (about 1e-16 relative to the output's scale in float64, for inputs of any scale). Loops over
+    m^L paths: tiny models only.
     """
     if model.n_seeds != 1 or model.out_features != 1:
         raise ValueError("path_sum needs a one-copy, one-output model; use model.member(i)")
@@ -203,13 +207,14 @@ def path_sum(model: GatedNet, x: torch.Tensor, hard: bool = False) -> torch.Tens
     biases = [c[0] for c in model.value_biases]
     u, e = model.head_weight[0, 0], model.head_bias[0, 0]
     first_values = h0 @ weights[0].T  # (n, m): <U^1_j, h^0(x)>
-    total = torch.zeros(len(x), dtype=h0.dtype) + e
+    total = h0.new_zeros(len(x)) + e
     for start in range(model.depth):
+        layers = range(start, model.depth)
         for path in itertools.product(range(model.width), repeat=model.depth - start):
-            layers = range(start, model.depth)
             gate = torch.stack([gates[l][:, j] for l, j in zip(layers, path)]).prod(0)
-            value = u[path[-1]] * math.prod(float(weights[l][path[k], path[k - 1]])
-                                            for k, l in enumerate(layers) if k > 0)
+            value = u[path[-1]]
+            for k in range(1, len(path)):
+                value = value * weights[start + k][path[k], path[k - 1]]
             source = biases[start][path[0]] + (first_values[:, path[0]] if start == 0 else 0)
             total = total + gate * value * source
     return total

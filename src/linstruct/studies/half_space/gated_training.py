@@ -3,8 +3,10 @@
 The loss is the sum over copies of each copy's mean loss (MSE for regression, cross-entropy
 for classification), so each copy's gradient is exactly its own; Adam acts elementwise, so
 each copy follows the trajectory it would follow alone. All copies see the same minibatch
-order (a generator seeded with ``seed``). Only parameters with ``requires_grad`` are handed to
-the optimiser, so frozen parameters stay bit-identical.
+order (a generator seeded with ``seed``, drawn on the CPU so that the order does not depend on the
+device). The model and the data must already share a device; training happens there. Only
+parameters with ``requires_grad`` are handed to the optimiser, so frozen parameters stay
+bit-identical.
 """
 from __future__ import annotations
 
@@ -71,6 +73,10 @@ def train_stack(model: GatedNet, x: torch.Tensor, y: torch.Tensor, *, task: str,
     if epochs < 0 or batch_size < 1 or record_every < 1:
         raise ValueError(f"need epochs >= 0, batch_size >= 1, record_every >= 1; got {epochs}, {batch_size}, "
                          f"{record_every}")
+    device = model.head_weight.device
+    if x.device != device or y.device != device:
+        raise ValueError(f"model is on {device} but x is on {x.device} and y on {y.device}; move both "
+                         f"(x.to(device), y.to(device)) before training")
     params = model.trainable_parameters()
     opt = torch.optim.Adam(params, lr=lr) if params else None
     order = torch.Generator().manual_seed(seed)
@@ -87,7 +93,7 @@ def train_stack(model: GatedNet, x: torch.Tensor, y: torch.Tensor, *, task: str,
 
     record(0)
     for epoch in range(1, epochs + 1):
-        permutation = torch.randperm(n, generator=order)
+        permutation = torch.randperm(n, generator=order).to(device)
         for start in range(0, n, size):
             index = permutation[start : start + size]
             if opt is not None:

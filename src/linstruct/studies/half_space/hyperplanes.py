@@ -17,14 +17,15 @@ from linstruct.studies.half_space.gated import GatedNet
 
 @torch.no_grad()
 def effective_hyperplanes(model: GatedNet, index: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(V^l (m, d), b^l (m,)) of every gating layer of copy ``index``, in float64."""
+    """(V^l (m, d), b^l (m,)) of every gating layer of copy ``index``, in float64 on the model's device."""
     if model.family not in ("dlgn", "dlgn-sf"):
         raise ValueError(f"effective hyperplanes exist for linear gating (dlgn, dlgn-sf); got {model.family!r}")
-    v = torch.eye(model.in_features, dtype=torch.float64)
-    b = torch.zeros(model.in_features, dtype=torch.float64)
+    device = model.gating_weights[0].device
+    v = torch.eye(model.in_features, dtype=torch.float64, device=device)
+    b = torch.zeros(model.in_features, dtype=torch.float64, device=device)
     planes = []
     for w, c in zip(model.gating_weights, model.gating_biases):
-        w, c = w[index].to(torch.float64), c[index].to(torch.float64)
+        w, c = w[index].detach().to(torch.float64), c[index].detach().to(torch.float64)
         if model.family == "dlgn-sf":
             v, b = w, c
         else:
@@ -34,10 +35,11 @@ def effective_hyperplanes(model: GatedNet, index: int = 0) -> list[tuple[torch.T
 
 
 def normal_angles(v: torch.Tensor) -> np.ndarray:
-    """Angles in [0, pi) of the normals v (m, 2)."""
+    """Angles in [0, pi) of the normals v (m, 2) (any device; the result is a NumPy array)."""
     if v.shape[1] != 2:
         raise ValueError(f"normal angles need 2-D inputs; got normals of shape {tuple(v.shape)}")
-    return np.mod(np.arctan2(v[:, 1].numpy(), v[:, 0].numpy()), np.pi)
+    v = v.detach().cpu().to(torch.float64).numpy()
+    return np.mod(np.arctan2(v[:, 1], v[:, 0]), np.pi)
 
 
 def angle_entropy(angles: np.ndarray, bins: int = 18) -> float:
@@ -63,8 +65,8 @@ def share_near(angles: np.ndarray, centre: float = math.pi / 2, half_width: floa
 def line_distances(v: torch.Tensor, b: torch.Tensor) -> np.ndarray:
     """Sign-invariant distances between hyperplanes: with z_i = (v_i, b_i) / ||(v_i, b_i)||,
     dist(i, j) = min(||z_i - z_j||, ||z_i + z_j||): (m, m)."""
-    z = torch.cat([v, b[:, None]], dim=1).to(torch.float64)
-    z = (z / z.norm(dim=1, keepdim=True)).numpy()
+    z = torch.cat([v, b[:, None]], dim=1).detach().to(torch.float64)
+    z = (z / z.norm(dim=1, keepdim=True)).cpu().numpy()
     minus = np.linalg.norm(z[:, None] - z[None], axis=-1)
     plus = np.linalg.norm(z[:, None] + z[None], axis=-1)
     return np.minimum(minus, plus)

@@ -2,8 +2,11 @@
 
 Overlap kernel: Omega(x, x') = sum over paths pi of f_pi(x) f_pi(x') with f_pi = prod_l G^l_{pi_l};
 it factorises over layers, Omega = K_1 * ... * K_L (elementwise) with K_l = G_l G_l^T, where G_l
-(n, m) holds layer l's gates. With hard gates Omega(x, x') counts the paths active at both x
-and x'. Computed in float64 (a product of L Gram matrices underflows or overflows in float32).
+(n, m) holds layer l's gates. :func:`overlap_kernel` takes any gates (soft sigmoid gates or hard
+step gates); :func:`hard_overlap` is the trace-normalised hard-gate kernel of one copy of a
+stacked model, the one the chapter measures. With hard gates Omega(x, x') counts the paths active
+at both x and x', an integer below m^L, so it is exact in float64 (every kernel here is float64, on
+the gates' device: a product of L Gram matrices underflows or overflows in float32).
 """
 from __future__ import annotations
 
@@ -26,6 +29,12 @@ def overlap_kernel(gates: Sequence[torch.Tensor]) -> torch.Tensor:
     for k in kernels[1:]:
         product = product * k
     return product
+
+
+def hard_overlap(model, x: torch.Tensor, index: int) -> torch.Tensor:
+    """Trace-normalised hard-gate overlap kernel of copy ``index`` of a stacked gated ``model``
+    (anything with ``gates(x, hard=True)`` returning L tensors (S, n, m)): (n, n) float64."""
+    return trace_normalise(overlap_kernel([g[index] for g in model.gates(x, hard=True)]))
 
 
 def trace_normalise(kernel: torch.Tensor) -> torch.Tensor:

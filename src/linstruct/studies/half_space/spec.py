@@ -4,17 +4,6 @@ from __future__ import annotations
 from linstruct.core.parameters import ChapterSpec, Param
 
 BETA_GRIDS = ("4,30", "1,4,10,30", "1,2,4,10,20,30")
-THRESHOLD, PATIENCE = 0.01, 5  # "converged": full-data MSE below 0.01 for 5 consecutive epochs
-LEARNERS = {  # key -> (family, regime, label)
-    "relu": ("relu", "both", "ReLU MLP"),
-    "dln": ("dln", "both", "deep linear net"),
-    "dlgn": ("dlgn", "both", "DLGN"),
-    "frozen": ("dlgn", "frozen-gating", "DLGN, frozen gating"),
-    "sf": ("dlgn-sf", "both", "DLGN-SF"),
-}
-FMNIST_LEARNERS = ("relu", "dlgn", "frozen", "dln")
-EARLY_EPOCH = 3  # the paper's "epoch 3" kernel panels
-HEATMAP_STRIDE = 5  # every 5th circle point in kernel heatmaps (100 x 100 for n = 500)
 
 SPEC = ChapterSpec(
     name="half-space",
