@@ -118,3 +118,62 @@ def test_frontier_is_the_interpolated_upper_envelope():
 def test_recipe_refuses_unknown_penalty():
     with pytest.raises(ValueError, match="penalty must be one of"):
         lz.Recipe(penalty="l0")
+
+
+def test_frontier_on_tied_rho_takes_the_best_accuracy():
+    # a run that linearized every unit ties the linear anchor at rho = 0, a weak prior ties the dense one at 1
+    points = [(0.0, 0.3), (0.0, 0.4), (0.5, 0.6), (0.5, 0.5), (1.0, 0.8), (1.0, 0.7)]
+    got = lz.frontier(points, [0.0, 0.25, 0.5, 0.75, 1.0])
+    assert got == pytest.approx([0.4, 0.5, 0.6, 0.7, 0.8])
+    assert lz.frontier(points[::-1], [0.0, 0.25, 0.5, 0.75, 1.0]) == got  # order does not matter
+    # a tie in accuracy keeps the cheaper point
+    assert lz.frontier([(0.0, 0.3), (0.2, 0.6), (0.4, 0.6)], [0.1, 0.3]) == pytest.approx([0.45, 0.6])
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_frontier_is_invariant_to_rescaling_rho(scale):
+    points = [(0.0, 0.3), (0.1, 0.5), (0.2, 0.4), (0.4, 0.9), (1.0, 0.85)]
+    grid = [0.0, 0.05, 0.1, 0.2, 0.25, 0.4, 0.7]
+    scaled = lz.frontier([(x * scale, y) for x, y in points], [g * scale for g in grid])
+    assert scaled == pytest.approx(lz.frontier(points, grid), rel=1e-12)
+
+
+def test_float64_network_is_exactly_relu_or_identity_and_affine_when_linear():
+    torch.manual_seed(0)
+    net = lz.cnn1d(40, 4, 2, 10).double()
+    assert all(a.dtype == torch.float64 for a in lz.slopes(net))
+    x = torch.randn(3, 40, dtype=torch.float64)
+    act = net.activations[0]
+    h = torch.randn(2, 4, 5, dtype=torch.float64)
+    assert torch.equal(act(h), torch.relu(h))
+    for a in lz.slopes(net):
+        a.data.fill_(1.0)
+    assert torch.equal(act(h), h)
+    y, zero = torch.randn(3, 40, dtype=torch.float64), net(torch.zeros(1, 40, dtype=torch.float64))
+    assert torch.allclose(net(x + y) - zero, (net(x) - zero) + (net(y) - zero), atol=1e-12)
+    assert lz.penalty(net, 1.0).dtype == torch.float64 and float(lz.penalty(net, 1.0).detach()) == 0.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_tolerance_boundary_is_inclusive_in_both_dtypes(dtype):
+    net = lz.mlp(4, 4, 1, 2).to(dtype)
+    with torch.no_grad():
+        lz.slopes(net)[0].copy_(torch.tensor([0.99, 0.9899, 1.0, 0.0], dtype=dtype))
+    assert lz.nonlinear_masks(net, 0.01)[0].tolist() == [False, True, False, True]  # alpha = 1 - eps is linear
+    assert lz.slopes(lz.binarise(net, 0.01))[0].dtype == dtype
+
+
+def test_training_in_float64_stays_in_float64_and_on_the_models_device():
+    torch.manual_seed(0)
+    data = blobs()
+    data = Dataset("blobs64", data.x_train.double(), data.y_train, data.x_test.double(), data.y_test,
+                   "classification", 3, "generated")
+    net = lz.mlp(6, 8, 2, 3).double()
+    recipe = lz.Recipe(lr=1e-2, batch_size=32, alpha_lr_factor=10.0)
+    lz.train_dense(net, data, 3, recipe)
+    history, _ = lz.sparsify(net, data, lam=100.0, epochs=8, recipe=recipe)
+    assert all(p.dtype == torch.float64 for p in net.parameters())
+    assert lz.device_of(net) == torch.device("cpu")
+    alphas = torch.cat([a.detach() for a in lz.slopes(net)])
+    assert float(alphas.min()) >= 0.0 and float(alphas.max()) <= 1.0
+    assert history.rho.iloc[-1] == 0.0

@@ -3,8 +3,11 @@ from fractions import Fraction
 
 import pytest
 
-from linstruct.studies.nonlinear_advantage.path_graphs import (PathGraph, apl, brute_force_apl, chain_apl, chain_graph, enumerate_paths,
-                             figure1_graph, path_count, residual_apl, residual_graph)
+import numpy as np
+
+from linstruct.studies.nonlinear_advantage.path_graphs import (PathGraph, apl, brute_force_apl, chain_apl, chain_graph,
+                                                               enumerate_paths, exact_apl, figure1_graph, path_count,
+                                                               residual_apl, residual_graph)
 
 
 def test_figure1_has_257_paths_with_the_captions_probabilities():
@@ -81,7 +84,7 @@ def test_dynamic_programme_agrees_with_brute_force_on_random_graphs(seed):
     assert path_count(graph) == len(list(enumerate_paths(graph)))
     assert sum(p for _, p in enumerate_paths(graph)) == 1
     for normalized in (True, False):
-        assert apl(graph, normalized=normalized) == pytest.approx(brute_force_apl(graph, normalized=normalized))
+        assert apl(graph, normalized=normalized) == brute_force_apl(graph, normalized=normalized)  # both exact
 
 
 def test_bad_graphs_are_refused_with_clear_errors():
@@ -95,3 +98,58 @@ def test_bad_graphs_are_refused_with_clear_errors():
         graph.add("in")
     with pytest.raises(ValueError, match="no node called"):
         apl(graph, "out")
+    with pytest.raises(ValueError, match="finite"):
+        graph.add("z", float("nan"), [["in"]])
+
+
+def exact_mean_of_layers(masks):
+    """Sum over layers of the exact mean weight: both APLs of a chain."""
+    return sum((sum(map(Fraction, m)) / len(m) for m in masks), Fraction(0))
+
+
+def test_tied_weights_give_the_exact_sum_of_layer_shares():
+    # 1/3 as a float, tied across every unit: a float dynamic programme drifts by an ulp, ours does not
+    masks = [[1 / 3] * 3] * 7
+    graph = chain_graph(masks)
+    expected = float(7 * Fraction(1 / 3))
+    assert apl(graph) == expected and apl(graph, normalized=False) == expected
+    assert chain_apl([0.1] * 10) == float(10 * Fraction(0.1)) == 1.0
+    # tied layers of 0.1, 0.2, 0.3 (float sums would give 0.6000000000000001)
+    assert apl(chain_graph([[0.1, 0.2, 0.3]] * 3)) == float(exact_mean_of_layers([[0.1, 0.2, 0.3]] * 3)) == 0.6
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-12])
+def test_tiny_weights_beside_large_ones_stay_exact(scale):
+    masks = [[1.0, scale, scale], [scale, 0.0, 1.0]] * 3
+    graph = chain_graph(masks)
+    expected = float(exact_mean_of_layers(masks))
+    assert apl(graph) == expected and apl(graph, normalized=False) == expected
+    assert brute_force_apl(graph) == expected
+    assert chain_apl([sum(m) / len(m) for m in masks]) == pytest.approx(expected, rel=1e-15)
+
+
+def test_scaling_every_weight_scales_the_apl_exactly():
+    rng = random.Random(3)
+    graph = random_dag(rng, 6)
+    scaled = PathGraph()
+    for v, w in graph.weight.items():
+        scaled.add(v, w * Fraction(1, 10**6), graph.branches[v])
+    for normalized in (True, False):
+        assert exact_apl(scaled, normalized=normalized) == exact_apl(graph, normalized=normalized) / 10**6
+
+
+def test_path_counts_beyond_float_range():
+    graph = chain_graph([[1.0] * 10] * 320)  # 10**320 paths: more than a float can hold
+    assert path_count(graph) == 10**320
+    assert apl(graph, normalized=False) == 320.0 and apl(graph) == 320.0
+    half = chain_graph([[1.0] * 5 + [0.0] * 5] * 320)
+    assert apl(half, normalized=False) == 160.0
+    wide = residual_apl([1.0], [[1.0] * 200] * 2, [[10] * 200] * 2)  # P = 10**200: P / (1 + P) rounds to 1
+    assert wide == 1.0 + 400.0
+
+
+def test_numpy_float32_and_float64_weights_are_taken_exactly():
+    masks32 = [np.array([0.1, 0.7], dtype=np.float32)] * 2
+    masks64 = [np.array([0.1, 0.7], dtype=np.float64)] * 2
+    for masks in (masks32, masks64):
+        assert apl(chain_graph(masks)) == float(exact_mean_of_layers([[float(x) for x in m] for m in masks]))

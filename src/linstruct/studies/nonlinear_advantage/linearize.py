@@ -7,11 +7,14 @@ available): every hidden channel c has a PReLU slope alpha_c in [0, 1],
 clamped to [0, 1] after every step and never weight-decayed. A unit counts as linear
 when alpha_c >= 1 - eps; binarisation then sets those slopes to exactly 1.
 
-Protocol A: train densely (slopes frozen at 0) for ``t0`` epochs, then switch the prior
-on and sparsify for ``S`` epochs with a fresh optimiser (:func:`sparsify`).
+A run trains densely (slopes frozen at 0) for ``t0`` epochs (:func:`train_dense`), then
+switches the prior on and sparsifies for ``S`` epochs with a fresh optimiser
+(:func:`sparsify`). Training runs on the device of the model's parameters (move the
+model and the data there first) and in their dtype (float32 or float64).
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from dataclasses import dataclass
@@ -24,7 +27,6 @@ from torch import nn
 from linstruct.data import Dataset
 from linstruct.studies.nonlinear_advantage.spec import PENALTIES
 from linstruct.nn.training import evaluate, loss_for, train
-
 
 
 class LinPReLU(nn.Module):
@@ -175,13 +177,18 @@ def accuracy(model: nn.Module, data: Dataset) -> float:
     return evaluate(model, data.x_test, data.y_test, loss_for(data.task))["accuracy"]
 
 
+def device_of(model: nn.Module) -> torch.device:
+    """The device of ``model``'s parameters (training stays there)."""
+    return next(model.parameters()).device
+
+
 def train_dense(model: nn.Module, data: Dataset, epochs: int, recipe: Recipe, seed: int = 0,
                 snapshot_epochs: Sequence[int] = ()) -> dict[int, nn.Module]:
     """Train with the slopes frozen (a ReLU net); return copies of the model after each snapshot epoch."""
     set_slopes_trainable(model, False)
     snapshots = _snapshotter(snapshot_epochs)
     train(model, data, epochs=epochs, lr=recipe.lr, batch_size=recipe.batch_size, seed=seed, measure=False,
-          optimizer=optimizer_for(model, recipe.lr), on_epoch=snapshots.record)
+          optimizer=optimizer_for(model, recipe.lr), on_epoch=snapshots.record, device=device_of(model))
     return snapshots.models
 
 
@@ -203,7 +210,7 @@ def sparsify(model: nn.Module, data: Dataset, lam: float, epochs: int, recipe: R
     history = train(model, data, epochs=epochs, lr=recipe.lr, batch_size=recipe.batch_size, seed=seed,
                     measure=False, optimizer=optimizer_for(model, recipe.lr, recipe.alpha_lr_factor),
                     penalty=lambda net: penalty(net, lam, recipe.penalty),
-                    on_step=lambda step, net, loss: clamp_slopes(net), on_epoch=on_epoch)
+                    on_step=lambda step, net, loss: clamp_slopes(net), on_epoch=on_epoch, device=device_of(model))
     return history[["epoch", "rho", "soft_share"]], snapshots.models
 
 
@@ -211,7 +218,7 @@ def fine_tune(model: nn.Module, data: Dataset, epochs: int, recipe: Recipe, seed
     """Train the weights of a binarised model ``epochs`` epochs with its slopes frozen (returns it)."""
     set_slopes_trainable(model, False)
     train(model, data, epochs=epochs, lr=recipe.lr, batch_size=recipe.batch_size, seed=seed, measure=False,
-          optimizer=optimizer_for(model, recipe.lr))
+          optimizer=optimizer_for(model, recipe.lr), device=device_of(model))
     return model
 
 
@@ -232,27 +239,29 @@ def frontier(points: Sequence[tuple[float, float]], grid: Sequence[float]) -> li
 
     The best accuracy reachable with at most rho nonlinear units: the running maximum
     over rho of the points, joined by straight lines (anchor the points with (0, linear
-    accuracy) so the envelope starts at rho = 0). Beyond the largest rho: its value.
+    accuracy) so the envelope starts at rho = 0). Points with the same rho count with
+    their best accuracy. Below the smallest rho: NaN; beyond the largest: its value.
     """
-    pts = sorted(points)
-    if not pts:
+    if not points:
         raise ValueError("frontier needs at least one point")
+    best_at: dict[float, float] = {}
+    for x, y in points:
+        best_at[x] = max(y, best_at.get(x, -math.inf))
     xs, ys, best = [], [], -math.inf
-    for x, y in pts:
-        if y > best:
-            best = y
+    for x in sorted(best_at):
+        if best_at[x] > best:
+            best = best_at[x]
             xs.append(x)
-            ys.append(y)
+            ys.append(best)
     out = []
     for g in grid:
-        if g <= xs[0]:
-            out.append(ys[0] if g >= xs[0] else math.nan)
+        if g < xs[0]:
+            out.append(math.nan)
             continue
-        i = max(i for i, x in enumerate(xs) if x <= g)
+        i = bisect.bisect_right(xs, g) - 1
         if i == len(xs) - 1:
             out.append(ys[-1])
         else:
             t = (g - xs[i]) / (xs[i + 1] - xs[i])
             out.append(ys[i] + t * (ys[i + 1] - ys[i]))
     return out
-

@@ -16,11 +16,19 @@ The Figure-1 graph of Ali Mehmeti-Göpel & Disselhoff (2023) (four dense layers 
 four units skipped by one residual edge) has 257 paths; the skip edge has probability
 1/257 unnormalized and 1/2 normalized, each dense path 1/257 and 1/512. This
 reconstruction of the definition reproduces those numbers exactly.
+
+Arithmetic is exact: weights are kept as :class:`~fractions.Fraction` (a float weight
+converts without loss), path counts are Python integers of any size, and every APL is
+computed as a Fraction and rounded to float once at the end, so results do not depend
+on the order of summation, on tied weights, on tiny weights next to large ones, or on
+path counts beyond float range.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
+from numbers import Rational
 from typing import Iterator, Sequence
 
 INPUT = "in"
@@ -29,19 +37,21 @@ OUTPUT = "out"
 
 @dataclass
 class PathGraph:
-    """A DAG of nodes with weights ``n_v`` and inputs grouped in branches.
+    """A DAG of nodes with weights ``n_v`` (exact Fractions) and inputs grouped in branches.
 
     Nodes must be added after their inputs (so insertion order is a topological order).
     """
 
-    weight: dict[str, float] = field(default_factory=dict)
+    weight: dict[str, Fraction] = field(default_factory=dict)
     branches: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
     def add(self, name: str, nonlinear: float = 0.0, inputs: Sequence[Sequence[str]] = ()) -> str:
-        """Add node ``name`` with weight ``nonlinear`` and ``inputs`` (a list of branches)."""
+        """Add node ``name`` with weight ``nonlinear`` (a number in [0, 1]: int, Fraction or float,
+        kept exactly) and ``inputs`` (a list of branches)."""
         if name in self.weight:
             raise ValueError(f"node {name!r} already exists")
-        if not 0.0 <= float(nonlinear) <= 1.0:
+        weight = exact(nonlinear)
+        if not 0 <= weight <= 1:
             raise ValueError(f"node {name!r}: nonlinear weight must be in [0, 1], got {nonlinear}")
         groups = tuple(tuple(b) for b in inputs)
         for branch in groups:
@@ -50,7 +60,7 @@ class PathGraph:
             for u in branch:
                 if u not in self.weight:
                     raise ValueError(f"node {name!r}: input {u!r} must be added first")
-        self.weight[name] = float(nonlinear)
+        self.weight[name] = weight
         self.branches[name] = groups
         return name
 
@@ -58,34 +68,53 @@ class PathGraph:
         return [u for branch in self.branches[name] for u in branch]
 
 
+def exact(value) -> Fraction:
+    """``value`` (int, Fraction, or a float of any width, e.g. numpy's) as an exact Fraction."""
+    if isinstance(value, Rational):
+        return Fraction(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"a weight must be a finite number, got {value}")
+    return Fraction(number)
+
+
 def path_count(graph: PathGraph, output: str = OUTPUT) -> int:
     """Number of source-to-``output`` paths (dynamic programme)."""
     return _counts(graph)[0][output]
 
 
-def _counts(graph: PathGraph) -> tuple[dict[str, int], dict[str, float]]:
-    """N(v): paths from a source to v; S(v): summed nonlinear weights over those paths."""
+def _counts(graph: PathGraph) -> tuple[dict[str, int], dict[str, Fraction]]:
+    """N(v): paths from a source to v; S(v): summed nonlinear weights over those paths (exact)."""
     paths: dict[str, int] = {}
-    total: dict[str, float] = {}
+    total: dict[str, Fraction] = {}
     for v, w in graph.weight.items():
         preds = graph.predecessors(v)
         paths[v] = sum(paths[u] for u in preds) if preds else 1
-        total[v] = sum(total[u] for u in preds) + w * paths[v]
+        total[v] = sum((total[u] for u in preds), Fraction(0)) + w * paths[v]
     return paths, total
 
 
-def apl(graph: PathGraph, output: str = OUTPUT, normalized: bool = True) -> float:
-    """The average path length to ``output``, normalized (branch walk) or unnormalized (uniform)."""
+def exact_apl(graph: PathGraph, output: str = OUTPUT, normalized: bool = True) -> Fraction:
+    """The average path length to ``output`` as an exact Fraction (see :func:`apl`)."""
     if output not in graph.weight:
         raise ValueError(f"no node called {output!r}")
     if not normalized:
         paths, total = _counts(graph)
         return total[output] / paths[output]
-    expected: dict[str, float] = {}
+    expected: dict[str, Fraction] = {}
     for v, w in graph.weight.items():
         groups = graph.branches[v]
-        expected[v] = w + sum(sum(expected[u] for u in b) / len(b) for b in groups) / max(len(groups), 1)
+        means = sum((sum((expected[u] for u in b), Fraction(0)) / len(b) for b in groups), Fraction(0))
+        expected[v] = w + means / max(len(groups), 1)
     return expected[output]
+
+
+def apl(graph: PathGraph, output: str = OUTPUT, normalized: bool = True) -> float:
+    """The average path length to ``output``, normalized (branch walk) or unnormalized (uniform).
+
+    Computed exactly by dynamic programming, then rounded once to the nearest float.
+    """
+    return float(exact_apl(graph, output, normalized))
 
 
 def enumerate_paths(graph: PathGraph, output: str = OUTPUT) -> Iterator[tuple[tuple[str, ...], Fraction]]:
@@ -106,12 +135,12 @@ def enumerate_paths(graph: PathGraph, output: str = OUTPUT) -> Iterator[tuple[tu
 
 
 def brute_force_apl(graph: PathGraph, output: str = OUTPUT, normalized: bool = True) -> float:
-    """APL by enumerating every path (exponential; checks :func:`apl`)."""
+    """APL by enumerating every path, exactly, rounded once (exponential; checks :func:`apl`)."""
     paths = list(enumerate_paths(graph, output))
-    lengths = [sum(graph.weight[v] for v in path) for path, _ in paths]
+    lengths = [sum((graph.weight[v] for v in path), Fraction(0)) for path, _ in paths]
     if normalized:
-        return float(sum(p * length for (_, p), length in zip(paths, lengths)))
-    return sum(lengths) / len(lengths)
+        return float(sum((p * length for (_, p), length in zip(paths, lengths)), Fraction(0)))
+    return float(sum(lengths, Fraction(0)) / len(lengths))
 
 
 def chain_graph(masks: Sequence[Sequence[float]]) -> PathGraph:
@@ -151,8 +180,9 @@ def figure1_graph(mask: Sequence[Sequence[float]] | None = None) -> PathGraph:
 
 
 def chain_apl(shares: Sequence[float]) -> float:
-    """Closed form for a chain: both APLs equal the sum of per-layer nonlinear shares."""
-    return float(sum(shares))
+    """Closed form for a chain: both APLs equal the sum of per-layer nonlinear shares
+    (summed exactly, rounded once)."""
+    return float(sum((exact(s) for s in shares), Fraction(0)))
 
 
 def residual_apl(trunk_shares: Sequence[float], block_shares: Sequence[Sequence[float]],
@@ -163,12 +193,12 @@ def residual_apl(trunk_shares: Sequence[float], block_shares: Sequence[Sequence[
     Unnormalized: each branch layer's share weighted by ``P/(1+P)``, P the product of the
     block's branch widths (the share of paths through the branch).
     """
+    trunk = sum((exact(s) for s in trunk_shares), Fraction(0))
+    branches = [sum((exact(s) for s in b), Fraction(0)) for b in block_shares]
     if block_widths is None:
-        return float(sum(trunk_shares) + 0.5 * sum(sum(b) for b in block_shares))
-    total = float(sum(trunk_shares))
-    for shares, widths in zip(block_shares, block_widths, strict=True):
-        product = 1
-        for w in widths:
-            product *= w
-        total += sum(shares) * product / (1 + product)
-    return total
+        return float(trunk + sum(branches, Fraction(0)) / 2)
+    total = trunk
+    for branch, widths in zip(branches, block_widths, strict=True):
+        product = math.prod(widths)
+        total += branch * Fraction(product, 1 + product)
+    return float(total)

@@ -5,11 +5,6 @@ from linstruct.core.parameters import ChapterSpec, Param
 
 PENALTIES = ("l1_mean", "l1_sum", "layerfold")  # forms of the sparsity prior R(alpha) (see linearize.py)
 
-CONDITIONS = ("early", "early-long", "mid", "late")
-COLORS = {"early": "C3", "early-long": "C1", "mid": "C2", "late": "C0"}
-RHO_STARS = (0.05, 0.1, 0.2)
-DIGITS_RHO_STARS = (0.02, 0.05, 0.1, 0.2)
-
 SPEC = ChapterSpec(
     name="nonlinear-advantage",
     title="Nonlinear advantage",
