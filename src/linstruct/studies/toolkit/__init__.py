@@ -1,1 +1,2 @@
-"""Chapter 0: its spec, experiments, claims and figures (import the submodules)."""
+"""Chapter 0: ``spec`` (parameters), ``experiments`` (training and probing), ``claims`` (the verdict's
+criterion) and ``figures`` (import the submodules)."""

@@ -1,27 +1,26 @@
-"""Chapter 0, "The toolkit in two minutes": train MLPs over seeds, probe their layers, judge a claim."""
+"""Chapter 0's runners: train MLPs over seeds at once, probe every layer, project layers for the explorer.
+
+Everything is computed on the ``device`` the caller passes (the notebook passes ``run.device``);
+only the probes' float64 fit (``linstruct.nn.probes``) runs on the CPU, on features moved there.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 import torch
 
-from linstruct.core.claims import Check, Claim
 from linstruct.data import Dataset
 from linstruct.nn.ensembles import EnsembleMLP, train_ensemble
-from linstruct.studies.toolkit.spec import SPEC, DATASET_CHOICES, ROLES, TOLERANCE_POINTS, SEED_SHARE, PARTLY_SEED_SHARE
-from linstruct.nn.probes import layer_probe_accuracies, probe_row
-from linstruct.core.reproducibility import select_device
-
+from linstruct.nn.probes import probe_row
 
 
 @dataclass
 class ProbedNetworks:
-    """Networks trained on one dataset (one per seed), their histories and layer probes.
+    """Networks trained on one dataset (one per seed, stacked in ``ensemble``), their histories and layer probes.
 
-    ``history``: one row per seed and epoch; ``probes``: one row per seed and layer.
+    ``history``: one row per seed and epoch; ``probes``: one row per seed and layer (0 = input).
     """
 
     data: Dataset
@@ -47,99 +46,49 @@ class ProbedNetworks:
         return 100 * (self.last_layer_probe_accuracy - self.network_accuracy).abs()
 
 
-def seeds_of(config) -> list[int]:
-    return list(range(config.seed, config.seed + config.n_seeds))
-
-
-def train_and_probe(data: Dataset, config) -> ProbedNetworks:
-    """Train ``n_seeds`` MLPs at once on ``data`` and probe every layer of each."""
-    ensemble = EnsembleMLP.from_seeds(seeds_of(config), data.in_features, config.width, config.depth,
-                                      data.num_classes)
-    history = train_ensemble(ensemble, data, epochs=config.epochs, lr=config.lr, batch_size=config.batch_size,
-                             device=select_device(config.device))
-    ensemble.cpu()
+def train_and_probe(data: Dataset, *, seeds: Sequence[int], width: int, depth: int, epochs: int, lr: float,
+                    batch_size: int, device: torch.device | str = "cpu") -> ProbedNetworks:
+    """Train one ReLU MLP per seed at once on ``data`` (Adam) on ``device``, then probe the input
+    and every hidden layer of each."""
+    ensemble = EnsembleMLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
+    history = train_ensemble(ensemble, data, epochs=epochs, lr=lr, batch_size=batch_size, device=device)
+    with torch.no_grad():
+        train_states = ensemble.hidden_states(data.x_train.flatten(1).to(device))  # depth x (S, n, width)
+        test_states = ensemble.hidden_states(data.x_test.flatten(1).to(device))
     input_row = probe_row(data.x_train, data.x_test, data, layer=0)  # the same for every seed
-    probes = pd.concat([pd.concat([pd.DataFrame([input_row]),
-                                   layer_probe_accuracies(ensemble.member(i), data, include_input=False)])
-                        .assign(seed=seed) for i, seed in enumerate(ensemble.seeds)], ignore_index=True)
+    rows = [input_row | {"seed": seed} for seed in ensemble.seeds]
+    for layer, (train_f, test_f) in enumerate(zip(train_states, test_states), start=1):
+        rows += [probe_row(train_f[i].cpu(), test_f[i].cpu(), data, layer) | {"seed": seed}
+                 for i, seed in enumerate(ensemble.seeds)]
+    probes = pd.DataFrame(rows).sort_values(["seed", "layer"], ignore_index=True)
     return ProbedNetworks(data, ensemble, history, probes)
 
 
-def probe_claim(results: list[ProbedNetworks]) -> Claim:
-    """"A linear probe on the last hidden layer matches the network within 2 points", per dataset.
-
-    Holds on a dataset when the gap is within the tolerance in at least 80% of seeds
-    (partly: 50%). Measured values are keyed by the dataset's role (``main``,
-    ``second``), not its name, so the prose's glue keys do not depend on parameters.
-    """
-    measured, checks = {}, []
-    for role, r in zip(ROLES, results, strict=True):
-        holds = float((r.gap_points <= TOLERANCE_POINTS).mean())
-        measured.update({f"network_{role}": float(r.network_accuracy.mean()),
-                         f"probe_{role}": float(r.last_layer_probe_accuracy.mean()),
-                         f"gap_points_{role}": float(r.gap_points.mean()),
-                         f"seeds_holding_{role}": holds})
-        checks.append(Check.at_least(f"share of seeds with gap <= {TOLERANCE_POINTS:g} points on {r.data.name}",
-                                     holds, SEED_SHARE, PARTLY_SEED_SHARE))
-    return Claim(
-        id="probe_matches_network",
-        statement="A linear probe on the last hidden layer matches the network's own test accuracy "
-                  f"within {TOLERANCE_POINTS:g} points.",
-        criterion=f"|probe - network| test accuracy <= {TOLERANCE_POINTS:g} points in at least "
-                  f"{SEED_SHARE:.0%} of seeds on every dataset (partly: {PARTLY_SEED_SHARE:.0%})",
-        measured=measured,
-        checks=checks,
-        source="the book's own sanity claim (the network's head is itself a linear probe)",
-    )
+def probe_claim_inputs(results: Sequence[ProbedNetworks]) -> dict:
+    """The plain values :func:`linstruct.studies.toolkit.claims.probe_claim` judges: per dataset,
+    its name and the per-seed network and last-layer probe test accuracies."""
+    return {"datasets": [r.data.name for r in results],
+            "network_accuracy": [r.network_accuracy.tolist() for r in results],
+            "probe_accuracy": [r.last_layer_probe_accuracy.tolist() for r in results]}
 
 
-def seed_table(results: list[ProbedNetworks]) -> pd.DataFrame:
-    """Per dataset and seed: network and last-layer probe test accuracy and their gap."""
+def seed_table(results: Sequence[ProbedNetworks]) -> pd.DataFrame:
+    """Per dataset and seed: network and last-layer probe test accuracy and their gap (points)."""
     return pd.concat([pd.DataFrame({"dataset": r.data.name, "network": r.network_accuracy,
                                     "probe": r.last_layer_probe_accuracy, "gap_points": r.gap_points})
                       .reset_index() for r in results], ignore_index=True)
 
 
-def figure(results: list[ProbedNetworks]) -> plt.Figure:
-    """Left: test accuracy over epochs; right: probe test accuracy by layer; mean and sd over seeds."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for r, colour in zip(results, sns.color_palette()):
-        history = r.history.assign(percent=100 * r.history["test_accuracy"])
-        sns.lineplot(history, x="epoch", y="percent", errorbar="sd", ax=left, color=colour, label=r.data.name)
-        probes = r.probes.assign(percent=100 * r.probes["test_accuracy"])
-        sns.lineplot(probes, x="layer", y="percent", errorbar="sd", marker="o", ax=right, color=colour,
-                     label=f"{r.data.name}: probe")
-        right.axhline(100 * r.network_accuracy.mean(), ls="--", color=colour, label=f"{r.data.name}: network")
-    n_seeds = results[0].ensemble.size
-    left.set(title=f"Training ({n_seeds} seeds, mean ± sd)", xlabel="epoch", ylabel="test accuracy (%)")
-    right.set(title="Linear probes by layer", xlabel="layer (0 = input)", ylabel="probe test accuracy (%)")
-    right.set_xticks(sorted(results[0].probes["layer"].unique()))
-    right.legend(fontsize="small")
-    fig.tight_layout()
-    return fig
-
-
 @torch.no_grad()
-def layer_projections(r: ProbedNetworks, max_points: int = 600) -> list[torch.Tensor]:
-    """The first seed's test features of every layer (input first) projected on their top two
-    principal components: a list of (n, 2) tensors, n <= ``max_points``."""
-    model = r.ensemble.member(0)
-    x = r.data.x_test[:max_points]
+def layer_projections(ensemble: EnsembleMLP, x: torch.Tensor, member: int = 0,
+                      max_points: int = 600) -> list[torch.Tensor]:
+    """The features of every layer (input first) of copy ``member`` on the first ``max_points`` rows of
+    ``x`` (n, ...), each centred and projected on its top two principal components: a list of
+    ``depth + 1`` CPU tensors (min(n, max_points), 2), computed on ``x``'s device in ``x``'s dtype."""
+    x = x[:max_points].flatten(1)
     projections = []
-    for features in [x.flatten(1)] + model.hidden_states(x):
+    for features in [x] + [h[member] for h in ensemble.hidden_states(x)]:
         centred = features - features.mean(0)
         _, _, v = torch.linalg.svd(centred, full_matrices=False)
-        projections.append(centred @ v[:2].T)
+        projections.append((centred @ v[:2].T).cpu())
     return projections
-
-
-def draw_layer(results: list[ProbedNetworks], projections: list[list[torch.Tensor]]):
-    """A drawing function for the explorer: one panel per dataset showing layer ``layer``."""
-    def draw(axes, layer: int) -> None:
-        for ax, r, layers in zip(axes, results, projections):
-            labels = r.data.y_test[: len(layers[layer])]
-            ax.scatter(layers[layer][:, 0], layers[layer][:, 1], c=labels, cmap="tab10", s=6)
-            probe = r.probes[(r.probes["layer"] == layer) & (r.probes["seed"] == r.ensemble.seeds[0])]
-            ax.set(title=f"{r.data.name}, layer {layer}: probe {100 * probe['test_accuracy'].item():.0f}%",
-                   xlabel="principal component 1", ylabel="principal component 2")
-    return draw

@@ -4,9 +4,6 @@ from __future__ import annotations
 from linstruct.core.parameters import ChapterSpec, Param
 
 DATASET_CHOICES = ("mnist1d", "digits", "spirals", "shells", "fashion-mnist")
-ROLES = ("main", "second")
-TOLERANCE_POINTS = 2.0
-SEED_SHARE, PARTLY_SEED_SHARE = 0.8, 0.5
 
 SPEC = ChapterSpec(
     name="toolkit",

@@ -1,0 +1,64 @@
+"""Chapter 0's claim: a linear probe on the last hidden layer matches the network's own accuracy.
+
+The claim function takes plain per-seed accuracies (see
+:func:`linstruct.studies.toolkit.experiments.probe_claim_inputs`) and returns a :class:`Claim`.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from linstruct.core.claims import Check, Claim, fraction_holding
+
+# Measured values are keyed by the dataset's role, not its name, so the prose's glue keys do not
+# depend on which datasets a re-run picks.
+ROLES = ("main", "second")
+# The head is itself a linear read-out of the last layer, so a separately fitted probe can only differ
+# through its L2 penalty, its optimiser and its fit on training data; 2 points on a few thousand test
+# examples allows for that while still catching a probe that misses what the head uses.
+TOLERANCE_POINTS = 2.0
+# "Holds" means most seeds, not one lucky run: 4 of 5 seeds in the book profile.
+SEED_SHARE = 0.8
+# At least half the seeds within the tolerance: the gap is typical but not reliable.
+PARTLY_SEED_SHARE = 0.5
+
+
+def probe_gap_points(network_accuracy: Sequence[float], probe_accuracy: Sequence[float]) -> list[float]:
+    """Per seed: |probe - network| accuracy (fractions in [0, 1]) in percentage points."""
+    if len(network_accuracy) != len(probe_accuracy) or not network_accuracy:
+        raise ValueError(f"need one network and one probe accuracy per seed, got {len(network_accuracy)} "
+                         f"and {len(probe_accuracy)}")
+    return [abs(100 * p - 100 * n) for n, p in zip(network_accuracy, probe_accuracy)]
+
+
+def probe_claim(datasets: Sequence[str], network_accuracy: Sequence[Sequence[float]],
+                probe_accuracy: Sequence[Sequence[float]]) -> Claim:
+    """"A linear probe on the last hidden layer matches the network within 2 points", per dataset.
+
+    ``datasets``: one name per role in :data:`ROLES`; ``network_accuracy[d]`` and
+    ``probe_accuracy[d]``: dataset d's per-seed test accuracies (fractions). Holds on a dataset
+    when the gap is at most :data:`TOLERANCE_POINTS` in at least :data:`SEED_SHARE` of its seeds
+    (partly: :data:`PARTLY_SEED_SHARE`).
+    """
+    if not len(datasets) == len(network_accuracy) == len(probe_accuracy) == len(ROLES):
+        raise ValueError(f"need one entry per dataset role {ROLES}, got {len(datasets)} names, "
+                         f"{len(network_accuracy)} network and {len(probe_accuracy)} probe lists")
+    measured, checks = {}, []
+    for role, name, network, probe in zip(ROLES, datasets, network_accuracy, probe_accuracy):
+        gaps = probe_gap_points(network, probe)
+        holds = fraction_holding([gap <= TOLERANCE_POINTS for gap in gaps])
+        measured.update({f"network_{role}": sum(network) / len(network),
+                         f"probe_{role}": sum(probe) / len(probe),
+                         f"gap_points_{role}": sum(gaps) / len(gaps),
+                         f"seeds_holding_{role}": holds})
+        checks.append(Check.at_least(f"share of seeds with gap <= {TOLERANCE_POINTS:g} points on {name}",
+                                     holds, SEED_SHARE, PARTLY_SEED_SHARE))
+    return Claim(
+        id="probe_matches_network",
+        statement="A linear probe on the last hidden layer matches the network's own test accuracy "
+                  f"within {TOLERANCE_POINTS:g} points.",
+        criterion=f"|probe - network| test accuracy <= {TOLERANCE_POINTS:g} points in at least "
+                  f"{SEED_SHARE:.0%} of seeds on every dataset (partly: {PARTLY_SEED_SHARE:.0%})",
+        measured=measured,
+        checks=checks,
+        source="the book's own sanity claim (the network's head is itself a linear probe)",
+    )
