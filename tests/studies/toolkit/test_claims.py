@@ -27,8 +27,12 @@ def test_gap_exactly_at_the_tolerance_holds_and_just_above_does_not():
     assert [c.status for c in above.checks] == ["fail", "pass"] and above.verdict == PARTLY
 
 
-def test_gap_counts_both_directions():
+def test_gap_counts_both_directions_and_twenty_of_a_thousand_examples_is_exactly_two_points():
     assert claims.probe_gap_points([0.5, 0.5], [0.52, 0.47]) == pytest.approx([2.0, 3.0])
+    # 100 * |0.843 - 0.823| is 2.0000000000000018 in floats; the gap is 20 of 1000 examples
+    assert claims.probe_gap_points([0.823], [0.843]) == [2.0]
+    claim = claims.probe_claim(["a", "b"], [[0.823]] * 2, [[0.843]] * 2)
+    assert claim.verdict == REPRODUCED
 
 
 @pytest.mark.parametrize("holding, status", [

@@ -9,6 +9,9 @@ from typing import Sequence
 
 from linstruct.core.claims import Check, Claim, fraction_holding
 
+# Accuracies are ratios of counts, so a gap can sit exactly on the tolerance (20 of 1000 test examples
+# = 2 points); gaps are rounded to this many decimals so that float noise does not decide such a case.
+DECIMALS = 9
 # Measured values are keyed by the dataset's role, not its name, so the prose's glue keys do not
 # depend on which datasets a re-run picks.
 ROLES = ("main", "second")
@@ -23,11 +26,12 @@ PARTLY_SEED_SHARE = 0.5
 
 
 def probe_gap_points(network_accuracy: Sequence[float], probe_accuracy: Sequence[float]) -> list[float]:
-    """Per seed: |probe - network| accuracy (fractions in [0, 1]) in percentage points."""
+    """Per seed: |probe - network| accuracy (fractions in [0, 1]) in percentage points, rounded to
+    :data:`DECIMALS`."""
     if len(network_accuracy) != len(probe_accuracy) or not network_accuracy:
         raise ValueError(f"need one network and one probe accuracy per seed, got {len(network_accuracy)} "
                          f"and {len(probe_accuracy)}")
-    return [abs(100 * p - 100 * n) for n, p in zip(network_accuracy, probe_accuracy)]
+    return [round(100 * abs(p - n), DECIMALS) for n, p in zip(network_accuracy, probe_accuracy)]
 
 
 def probe_claim(datasets: Sequence[str], network_accuracy: Sequence[Sequence[float]],
