@@ -1,38 +1,45 @@
-"""Chapter 2, "Early separability": learnable masks that detach linearly separable features.
+"""Chapter 2's runners: masked, unmasked and random-mask networks per task and seed, and their measurements.
 
 [Reconstructed] protocol (He et al., ICME 2022; only the abstract could be read; see
-``linstruct.studies.early_separability.masks``). Per task and seed: an unmasked baseline; one variant-A masked run per
-penalty lambda (masks frozen for a warm-up, then trained in their own Adam group); and, for
-each masked run, a control with *random* fixed masks at the same per-layer fractions,
-trained from scratch for the same epochs. Every masked run is measured with its linear path
-ablated, physically pruned, and (MNIST-1D) probed per layer on all, detached and kept channels.
+:mod:`linstruct.studies.early_separability.masks`). Per task and seed: an unmasked baseline; one masked
+run per penalty lambda (``"detach"`` routing; masks frozen for a warm-up, then trained in their own Adam
+group); and, for each masked run, a control with *random* fixed masks at the same per-layer fractions,
+trained from scratch for the same epochs. Every masked run is measured with its linear path ablated,
+physically pruned, and (MNIST-1D) probed per layer on all, detached and kept channels.
+
+Data, models and measurements live on the ``device`` the caller passes (the notebook passes
+``run.device``); only the probes' float64 fit (``linstruct.nn.probes``) runs on the CPU, on features
+moved there. The ``*_claim_inputs`` helpers turn the studies into the plain values that
+:mod:`linstruct.studies.early_separability.claims` judges.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-import seaborn as sns
 import torch
 
 import linstruct.studies.early_separability.masks as mk
-from linstruct.core.claims import Check, Claim, fraction_holding
 from linstruct.data import Dataset, load_dataset
-from linstruct.studies.early_separability.spec import SPEC, GRIDS, SHARE_TOP, SYNTHETIC_LINEAR_DIMS
-from linstruct.nn.probes import layer_probe_accuracies, probe_accuracy
+from linstruct.nn.probes import probe_accuracy
 from linstruct.nn.training import evaluate, loss_for
+from linstruct.studies.early_separability.claims import JUDGED_ROLES
+
+SHARE_TOP = 10  # how many of the detached layer-1 units the classifier uses most enter the weight share
+SYNTHETIC_LINEAR_DIMS = 10  # the linear-plus-shells task's linearly separable bit lives in input dims 0..9
+RANDOM_MASK_SEED_OFFSET = 1000  # random-mask positions for seed s are drawn with seed s + 1000
 
 
+def penalties(lambdas: str) -> list[float]:
+    """The ``lambdas`` parameter ("0.03,0.1") as a list of floats."""
+    return [float(v) for v in lambdas.split(",")]
 
-def lambdas_of(config) -> list[float]:
-    return [float(v) for v in config.lambdas.split(",")]
 
-
-def seeds_of(config) -> list[int]:
-    return list(range(config.seed, config.seed + config.n_seeds))
+def dataset_on(data: Dataset, device: torch.device | str) -> Dataset:
+    """``data`` with its four tensors on ``device``."""
+    return replace(data, x_train=data.x_train.to(device), y_train=data.y_train.to(device),
+                   x_test=data.x_test.to(device), y_test=data.y_test.to(device))
 
 
 @dataclass
@@ -46,35 +53,39 @@ class Task:
     probe: bool = False  # per-layer and subset probes (MNIST-1D)
 
 
-def tasks(config) -> list[Task]:
-    """MNIST-1D (CNN), the linear-plus-shells task and digits (MLPs), optionally Fashion-MNIST."""
-    options = dict(mask_init=config.mask_init, estimator=config.estimator)
-    mnist1d = load_dataset("mnist1d", n_train=config.n_train)
-    shells = load_dataset("shells", n_train=config.n_train)
-    digits = load_dataset("digits", n_train=config.n_train)
+def tasks(*, n_train: int, cnn_channels: int, cnn_epochs: int, mlp_width: int, mlp_epochs: int,
+          mask_init: float, estimator: str, fashion: bool, device: torch.device | str = "cpu") -> list[Task]:
+    """MNIST-1D (CNN), the linear-plus-shells task and digits (3-hidden-layer MLPs), and with
+    ``fashion`` a Fashion-MNIST subset (MLP; left out when its files are absent); data on ``device``."""
+    options = dict(mask_init=mask_init, estimator=estimator)
+
+    def load(name: str, **extra) -> Dataset:
+        return dataset_on(load_dataset(name, n_train=n_train, **extra), device)
 
     def mlp(data: Dataset) -> Callable[[], mk.MaskableNet]:
-        return lambda: mk.MaskableMLP(data.in_features, config.mlp_width, 3, data.num_classes, **options)
+        return lambda: mk.MaskableMLP(data.in_features, mlp_width, 3, data.num_classes, **options)
 
-    out = [Task("mnist1d", mnist1d, lambda: mk.MaskableCNN1d(config.cnn_channels, 10, **options),
-                config.cnn_epochs, probe=True),
-           Task("shells", shells, mlp(shells), config.mlp_epochs),
-           Task("digits", digits, mlp(digits), config.mlp_epochs)]
-    if config.fashion:
-        fashion = load_dataset("fashion-mnist", n_train=config.n_train, n_test=2000, fallback="digits")
-        if not fashion.note:
-            out.append(Task("fashion", fashion, mlp(fashion), config.mlp_epochs))
+    mnist1d, shells, digits = load("mnist1d"), load("shells"), load("digits")
+    out = [Task("mnist1d", mnist1d, lambda: mk.MaskableCNN1d(cnn_channels, 10, **options), cnn_epochs,
+                probe=True),
+           Task("shells", shells, mlp(shells), mlp_epochs),
+           Task("digits", digits, mlp(digits), mlp_epochs)]
+    if fashion:
+        data = load("fashion-mnist", n_test=2000, fallback="digits")
+        if not data.note:
+            out.append(Task("fashion", data, mlp(data), mlp_epochs))
     return out
 
 
-def accuracy(model: torch.nn.Module, data: Dataset) -> float:
+def accuracy_on_test_set(model: torch.nn.Module, data: Dataset) -> float:
+    """Test accuracy of a classifier on ``data`` (model and data on one device)."""
     return evaluate(model, data.x_test, data.y_test, loss_for("classification"))["accuracy"]
 
 
 @dataclass
 class Study:
     """All runs on one task: ``runs`` has one row per (seed, kind, lam); ``probes`` one row per
-    probed (seed, block, subset); ``models`` the learned masked models by (seed, lam)."""
+    probed (seed, layer, subset); ``models`` the learned masked models by (seed, lam)."""
 
     task: Task
     runs: pd.DataFrame
@@ -85,20 +96,22 @@ class Study:
     def name(self) -> str:
         return self.task.data.name
 
+    @property
+    def penalties(self) -> list[float]:
+        """The penalties of the learned runs, ascending."""
+        return sorted(self.runs.loc[self.runs["kind"] == "learned", "lam"].unique())
 
-def _train(task: Task, config, seed: int, lam: float, fixed=None) -> mk.MaskableNet:
+
+def _train(task: Task, recipe: mk.MaskRecipe, seed: int, device, fixed=None) -> mk.MaskableNet:
     torch.manual_seed(seed)
     model = task.build()
     if fixed is not None:
         model.fix_masks(fixed)
-    recipe = mk.MaskRecipe(epochs=task.epochs, lr=config.lr, mask_lr=config.mask_lr, lam=lam,
-                           warmup=config.warmup, batch_size=config.batch_size,
-                           learn_masks=lam > 0 and fixed is None)
-    return mk.train_masked(model, task.data, recipe, seed=seed)
+    return mk.train_masked(model, task.data, recipe, seed=seed, device=device)
 
 
 def _row(model: mk.MaskableNet, task: Task, seed: int, kind: str, lam: float) -> dict:
-    row = {"seed": seed, "kind": kind, "lam": lam, "accuracy": accuracy(model, task.data),
+    row = {"seed": seed, "kind": kind, "lam": lam, "accuracy": accuracy_on_test_set(model, task.data),
            "f": model.detached_fraction()}
     row.update({f"f_{l}": f for l, f in enumerate(model.detached_fractions())})
     return row
@@ -108,13 +121,13 @@ def _measure_learned(model: mk.MaskableNet, task: Task) -> dict:
     """Linear-path ablation (all blocks and each block), pruning and, for the shells task,
     the layer-1 weight share on the linear input dimensions."""
     data = task.data
-    out = {"ablated": accuracy(mk.ablate_linear_path(model), data)}
-    out.update({f"ablated_{l}": accuracy(mk.ablate_linear_path(model, [l]), data)
+    out = {"ablated": accuracy_on_test_set(mk.ablate_linear_path(model), data)}
+    out.update({f"ablated_{l}": accuracy_on_test_set(mk.ablate_linear_path(model, [l]), data)
                 for l in range(len(model.masks))})
     pruned = mk.prune(model)
     with torch.no_grad():
         out["max_logit_diff"] = float((pruned(data.x_test) - model(data.x_test)).abs().max())
-    out["pruned_accuracy"] = accuracy(pruned, data)
+    out["pruned_accuracy"] = accuracy_on_test_set(pruned, data)
     out["weights"], out["weights_pruned"] = mk.count_weights(model), mk.count_weights(pruned)
     out["weights_predicted_saving"] = mk.predicted_weight_saving(model)
     out["trunk_saving"] = mk.trunk_weight_saving(model)
@@ -126,8 +139,9 @@ def _measure_learned(model: mk.MaskableNet, task: Task) -> dict:
 
 
 def layer_one_shares(model: mk.MaskableNet) -> dict:
-    """F1b: share of layer-1 input-weight energy on the linear dims, for kept units (mean) and for
-    the ``SHARE_TOP`` detached units with the largest classifier columns (median)."""
+    """Share of layer-1 input-weight energy on the linear dims: mean over kept units
+    (``share_kept``) and median over the ``SHARE_TOP`` detached units with the largest
+    classifier columns (``share_detached_top``); NaN where there are no such units."""
     share = mk.weight_share(model.blocks[0].weight.detach(), slice(0, SYNTHETIC_LINEAR_DIMS))
     keep = model.hard_masks()[0]
     usage = model.head.weight.detach()[:, model.head_segments()[0]].norm(dim=0)
@@ -137,43 +151,57 @@ def layer_one_shares(model: mk.MaskableNet) -> dict:
             "share_detached_top": float(share[top].median()) if len(top) else float("nan")}
 
 
-def _probe(model: mk.MaskableNet, task: Task, seed: int, kind: str) -> list[dict]:
-    """All-channel probes of every block (and the input), or subset probes of the masked blocks."""
-    data = task.data
-    if kind == "baseline":
-        table = layer_probe_accuracies(model, data)
-        return [dict(r, seed=seed, kind=kind, subset="all") for r in table.to_dict("records")]
-    with torch.no_grad():
-        states = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))
+def _probe(train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset) -> float:
+    """Test accuracy of a linear probe (fitted on the CPU in float64) on the given features."""
+    return probe_accuracy(train_features.cpu(), data.y_train.cpu(), test_features.cpu(), data.y_test.cpu(),
+                          data.num_classes)
+
+
+@torch.no_grad()
+def probe_rows(model: mk.MaskableNet, data: Dataset, seed: int, kind: str) -> list[dict]:
+    """Probe test accuracies, one row per (layer, subset): for ``kind="baseline"`` all channels of
+    the input (layer 0) and of every block (layer l + 1 for block l); otherwise, for every masked
+    block, all, detached and kept channels (a subset with no channel is left out)."""
+    model.eval()
+    states = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))
     rows = []
+    if kind == "baseline":
+        inputs = [(data.x_train.flatten(1), data.x_test.flatten(1))]
+        for layer, (train_f, test_f) in enumerate(inputs + states):
+            rows.append({"layer": layer, "test_accuracy": _probe(train_f, test_f, data), "seed": seed,
+                         "kind": kind, "subset": "all", "channels": train_f.shape[1]})
+        return rows
     for block, keep in enumerate(model.hard_masks()):
         train_f, test_f = states[block]
-        for subset, index in (("all", torch.arange(len(keep))), ("detached", torch.nonzero(~keep).squeeze(1)),
-                              ("kept", torch.nonzero(keep).squeeze(1))):
+        for subset, index in (("all", torch.arange(len(keep), device=keep.device)),
+                              ("detached", torch.nonzero(~keep).squeeze(1)), ("kept", torch.nonzero(keep).squeeze(1))):
             if len(index):
-                acc = probe_accuracy(train_f[:, index], data.y_train, test_f[:, index], data.y_test,
-                                     data.num_classes)
-                rows.append({"layer": block + 1, "test_accuracy": acc, "seed": seed, "kind": kind,
-                             "subset": subset, "channels": len(index)})
+                rows.append({"layer": block + 1, "test_accuracy": _probe(train_f[:, index], test_f[:, index], data),
+                             "seed": seed, "kind": kind, "subset": subset, "channels": len(index)})
     return rows
 
 
-def run_study(task: Task, config) -> Study:
-    """Baseline, learned masks per lambda and random masks at the learned fractions, per seed."""
+def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr: float, mask_lr: float,
+              warmup: float, batch_size: int, device: torch.device | str = "cpu") -> Study:
+    """Baseline, learned masks per lambda and random masks at the learned fractions, per seed, on
+    ``device`` (the task's data must live there). Probes (``task.probe``): every baseline, and the
+    learned runs at the largest lambda."""
+    base = mk.MaskRecipe(epochs=task.epochs, lr=lr, mask_lr=mask_lr, warmup=warmup, batch_size=batch_size)
+    unmasked = replace(base, lam=0.0, learn_masks=False)
     rows, probes, models = [], [], {}
-    for seed in seeds_of(config):
-        baseline = _train(task, config, seed, 0.0)
+    for seed in seeds:
+        baseline = _train(task, unmasked, seed, device)
         rows.append(_row(baseline, task, seed, "baseline", 0.0))
         if task.probe:
-            probes += _probe(baseline, task, seed, "baseline")
-        for lam in lambdas_of(config):
-            learned = _train(task, config, seed, lam)
+            probes += probe_rows(baseline, task.data, seed, "baseline")
+        for lam in lambdas:
+            learned = _train(task, replace(base, lam=lam, learn_masks=lam > 0), seed, device)
             rows.append(_row(learned, task, seed, "learned", lam) | _measure_learned(learned, task))
             models[seed, lam] = learned
-            if task.probe and lam == max(lambdas_of(config)):
-                probes += _probe(learned, task, seed, "learned")
-            fixed = mk.random_masks_like(learned.hard_masks(), seed=1000 + seed)
-            random = _train(task, config, seed, 0.0, fixed=fixed)
+            if task.probe and lam == max(lambdas):
+                probes += probe_rows(learned, task.data, seed, "learned")
+            fixed = mk.random_masks_like(learned.hard_masks(), seed=RANDOM_MASK_SEED_OFFSET + seed)
+            random = _train(task, unmasked, seed, device, fixed=fixed)
             rows.append(_row(random, task, seed, "random", lam))
     return Study(task, pd.DataFrame(rows), pd.DataFrame(probes), models)
 
@@ -192,7 +220,8 @@ def summary_table(study: Study) -> pd.DataFrame:
 
 
 def paired(study: Study, lam: float) -> pd.DataFrame:
-    """Per seed at ``lam``: baseline, learned, random and ablated accuracy (%), overall f."""
+    """Per seed at ``lam``: baseline, learned, random and ablated accuracy (%), overall f and the
+    largest per-layer fraction ``max_f_l``."""
     runs = study.runs.set_index("seed")
     learned = runs[(runs["kind"] == "learned") & (runs["lam"] == lam)]
     random = runs[(runs["kind"] == "random") & (runs["lam"] == lam)]
@@ -202,212 +231,54 @@ def paired(study: Study, lam: float) -> pd.DataFrame:
                          "f": learned["f"], "max_f_l": learned.filter(like="f_").max(axis=1)})
 
 
-# ---------------------------------------------------------------- claims
-
-SEED_SHARE, PARTLY_SEED_SHARE = 0.8, 0.5
+# ---------------------------------------------------------------- the claims' plain inputs
 
 
-def _share_check(name: str, flags) -> tuple[float, Check]:
-    share = fraction_holding(list(flags))
-    return share, Check.at_least(f"share of seeds: {name}", share, SEED_SHARE, PARTLY_SEED_SHARE)
+def paired_values(study: Study) -> dict[float, dict[str, list[float]]]:
+    """:func:`paired` for every penalty as plain values: lambda -> column -> per-seed list."""
+    return {float(lam): paired(study, lam).to_dict("list") for lam in study.penalties}
 
 
-def early_claim(studies: dict[str, Study]) -> Claim:
-    """F1: some layer detaches >= 25% of its units at <= 1 point cost (MNIST-1D, shells); on the
-    synthetic task the kept layer-1 units ignore the linear dims and the used detached units read
-    them; zeroing the linear path costs >= 5 points where f >= 0.7."""
-    measured, checks = {}, []
-    for role in ("mnist1d", "shells"):
-        study = studies[role]
-        early = pd.concat([(p["max_f_l"] >= 0.25) & (p["baseline"] - p["learned"] <= 1.0)
-                           for p in (paired(study, lam) for lam in lambdas_of_study(study))], axis=1)
-        flags = early.any(axis=1)
-        measured[f"seeds_early_{role}"], check = _share_check(
-            f"{role}: some layer with f_l >= 0.25 at a drop <= 1 pt", flags)
-        checks.append(check)
-        high = paired(study, study.runs["lam"].max())
-        measured[f"ablation_cost_{role}"] = float((high["learned"] - high["ablated"]).mean())
-        measured[f"f_high_{role}"] = float(high["f"].mean())
-        if high["f"].mean() >= 0.7:
-            checks.append(Check.at_least(f"{role}: mean cost of zeroing the linear path at f >= 0.7 (pt)",
-                                         measured[f"ablation_cost_{role}"], 5.0, 2.0))
+def _learned(study: Study, lam: float) -> pd.DataFrame:
+    return study.runs[(study.runs["kind"] == "learned") & (study.runs["lam"] == lam)]
+
+
+def early_claim_inputs(studies: dict[str, Study]) -> dict:
+    """The arguments of ``claims.early_claim``: paired values of the judged tasks and, on the
+    shells task at the smallest penalty, per-seed layer-1 weight shares and per-layer fractions."""
     shells = studies["shells"]
-    low = shells.runs[(shells.runs["kind"] == "learned") & (shells.runs["lam"] == lambdas_of_study(shells)[0])]
-    measured["share_kept"] = float(low["share_kept"].mean())
-    measured["share_detached_top"] = float(low["share_detached_top"].mean())
-    checks.append(Check.at_most("shells, layer 1: mean linear-dim weight share of kept units",
-                                measured["share_kept"], 0.05, 0.15))
-    checks.append(Check.at_least("shells, layer 1: median share of the top-10 detached units",
-                                 measured["share_detached_top"], 0.5, 0.3))
-    measured["shells_deeper_more_detached"] = fraction_holding(list(low["f_1"] > low["f_0"]))
-    return Claim(
-        id="f1_early_separable",
-        statement="Some features reach the linearly separable space earlier than the others and can be "
-                  "detached partly from the network.",
-        criterion="in >= 80% of seeds (partly 50%) some masked layer detaches >= 25% of its units at <= 1 point "
-                  "below the baseline; zeroing the detached path costs >= 5 points (partly 2) where f >= 0.7; "
-                  "synthetic layer 1: kept units' linear-dim share <= 0.05, top-10 detached units' median >= 0.5",
-        measured=measured, checks=checks, source="abstract [Paper]; criteria [Reconstructed] from our pilot",
-    )
+    low = _learned(shells, shells.penalties[0])
+    return {"paired": {role: paired_values(studies[role]) for role in JUDGED_ROLES},
+            "share_kept": low["share_kept"].tolist(), "share_detached_top": low["share_detached_top"].tolist(),
+            "f_first": low["f_0"].tolist(), "f_second": low["f_1"].tolist()}
 
 
-def detachment_claim(studies: dict[str, Study]) -> Claim:
-    """F2: accuracy stays within 1 point at some f >= 0.3 and within 2.5 points at some f >= 0.7, and
-    learned masks beat random masks at the same fractions by >= 1.5 points where f >= 0.7."""
-    measured, checks = {}, []
-    for role in ("mnist1d", "shells"):
-        study = studies[role]
-        per_lam = [(lam, paired(study, lam)) for lam in lambdas_of_study(study)]
-        for bound, drop in ((0.3, 1.0), (0.7, 2.5)):
-            drops = [float((p["baseline"] - p["learned"]).mean()) for lam, p in per_lam if p["f"].mean() >= bound]
-            key = f"drop_at_f{int(10 * bound)}_{role}"
-            measured[key] = min(drops) if drops else float("nan")
-            if drops:
-                checks.append(Check.at_most(f"{role}: smallest mean drop at f >= {bound:g} (pt)",
-                                            measured[key], drop, 2 * drop))
-            else:
-                checks.append(Check(f"{role}: no penalty reached a mean f >= {bound:g}", False))
-        lam, high = per_lam[-1]
-        gap = float((high["learned"] - high["random"]).mean())
-        measured[f"learned_minus_random_high_{role}"] = gap
-        measured[f"seeds_learned_beats_random_{role}"] = fraction_holding(list(high["learned"] > high["random"]))
-        if high["f"].mean() >= 0.7:
-            checks.append(Check.at_least(f"{role}: learned minus random masks at f >= 0.7 (pt)", gap, 1.5, 0.0))
-        low = per_lam[0][1]
-        measured[f"learned_minus_random_low_{role}"] = float((low["learned"] - low["random"]).mean())
-    return Claim(
-        id="f2_detachment_cheap",
-        statement="Partial feature detachment barely affects the model's performance.",
-        criterion="mean accuracy within 1 point (partly 2) of the baseline at some mean f >= 0.3 and within "
-                  "2.5 points (partly 5) at some f >= 0.7; learned masks beat random masks at equal per-layer "
-                  "fractions by >= 1.5 points where f >= 0.7 (partly: by > 0)",
-        measured=measured, checks=checks, source="abstract [Paper]; criteria [Reconstructed] from our pilot",
-    )
+def detachment_claim_inputs(studies: dict[str, Study]) -> dict:
+    """The arguments of ``claims.detachment_claim``: paired values of the judged tasks."""
+    return {"paired": {role: paired_values(studies[role]) for role in JUDGED_ROLES}}
 
 
-def lambdas_of_study(study: Study) -> list[float]:
-    return sorted(study.runs.loc[study.runs["kind"] == "learned", "lam"].unique())
+PRUNING_COLUMNS = ("max_logit_diff", "accuracy", "pruned_accuracy", "weights", "weights_pruned",
+                   "weights_predicted_saving", "macs", "macs_pruned", "macs_predicted_saving", "trunk_saving")
 
 
-def pruning_claim(studies: dict[str, Study]) -> Claim:
-    """F3: pruned logits equal masked logits (< 1e-4), accuracy equal within 0.1 pt, and the weight
-    and MAC savings equal the predicted formula, in every run."""
+def pruning_claim_inputs(studies: dict[str, Study]) -> dict:
+    """The arguments of ``claims.pruning_claim``: per learned run of every task, and per seed of
+    MNIST-1D at the largest penalty, the columns in :data:`PRUNING_COLUMNS`."""
     learned = pd.concat([s.runs[s.runs["kind"] == "learned"] for s in studies.values()])
-    weights_ok = (learned["weights"] - learned["weights_pruned"] == learned["weights_predicted_saving"])
-    macs_ok = (learned["macs"] - learned["macs_pruned"] == learned["macs_predicted_saving"])
-    accuracy_gap = 100 * (learned["accuracy"] - learned["pruned_accuracy"]).abs().max()
-    mnist = studies["mnist1d"].runs
-    high = mnist[(mnist["kind"] == "learned") & (mnist["lam"] == mnist["lam"].max())]
-    measured = {"max_logit_diff": float(learned["max_logit_diff"].max()), "max_accuracy_gap": float(accuracy_gap),
-                "runs_counts_exact": float(fraction_holding(list(weights_ok & macs_ok))),
-                "weight_saving_mnist1d": float((1 - high["weights_pruned"] / high["weights"]).mean()),
-                "trunk_saving_mnist1d": float((high["trunk_saving"] / high["weights"]).mean()),
-                "mac_saving_mnist1d": float((1 - high["macs_pruned"] / high["macs"]).mean()),
-                "accuracy_mnist1d": float(100 * high["accuracy"].mean())}
-    checks = [Check.at_most("largest |pruned - masked| logit difference", measured["max_logit_diff"], 1e-4),
-              Check.at_most("largest |pruned - masked| accuracy difference (pt)", measured["max_accuracy_gap"], 0.1),
-              Check.at_least("share of runs whose weight and MAC savings equal the formula",
-                             measured["runs_counts_exact"], 1.0)]
-    return Claim(
-        id="f3_pruning_exact",
-        statement="The method provides a readily feasible pruning strategy which barely affects the "
-                  "performance of the original model.",
-        criterion="physically removing detached channels changes no logit by >= 1e-4 and no accuracy by > 0.1 "
-                  "points, and saves exactly the predicted weights and multiply-accumulates, in every masked run",
-        measured=measured, checks=checks, source="abstract [Paper]; exactness [Reconstructed]",
-    )
+    mnist = studies["mnist1d"]
+    high = _learned(mnist, mnist.penalties[-1])
+    return {"runs": {c: learned[c].astype(float).tolist() for c in PRUNING_COLUMNS},
+            "mnist1d_high": {c: high[c].astype(float).tolist() for c in PRUNING_COLUMNS}}
 
 
-def probe_claim(study: Study) -> Claim:
-    """P1/P2 (soft): all-channel probes do not decrease from block 1 on; detached-channel probes keep
-    >= 90% of their block's all-channel probe accuracy."""
+def probe_claim_inputs(study: Study) -> dict:
+    """The arguments of ``claims.probe_claim``: per seed, the baseline's all-channel probe accuracies
+    from the second block on (layer >= 2); per (seed, masked block) of the learned runs, the
+    all-, detached- and kept-channel probe accuracies (NaN for an empty subset)."""
     base = study.probes[(study.probes["kind"] == "baseline") & (study.probes["layer"] >= 2)]
-    monotone = [bool(np.all(np.diff(g.sort_values("layer")["test_accuracy"].to_numpy()) >= -0.005))
-                for _, g in base.groupby("seed")]
+    blocks = [g.sort_values("layer")["test_accuracy"].tolist() for _, g in base.groupby("seed")]
     learned = study.probes[study.probes["kind"] == "learned"].pivot_table(
         index=["seed", "layer"], columns="subset", values="test_accuracy").reindex(columns=["all", "detached", "kept"])
-    ratio = (learned["detached"] / learned["all"]).dropna()
-    measured = {"seeds_monotone": fraction_holding(monotone), "detached_over_all": float(ratio.mean()),
-                "kept_over_all": float((learned["kept"] / learned["all"]).dropna().mean())}
-    checks = [Check.at_least("share of seeds with probes non-decreasing from block 1 (0.5 pt slack)",
-                             measured["seeds_monotone"], SEED_SHARE, PARTLY_SEED_SHARE),
-              Check.at_least("mean detached-channel / all-channel probe accuracy", ratio.mean(), 0.9, 0.75)]
-    return Claim(
-        id="p_probes",
-        statement="(Our addition, not the paper's) Linear decodability grows with depth, and the channels the "
-                  "mask detaches are themselves linearly informative.",
-        criterion="MNIST-1D: all-channel probes non-decreasing from block 1 to the last block in >= 80% of seeds "
-                  "(partly 50%); detached-channel probes reach >= 90% (partly 75%) of the all-channel probe",
-        measured=measured, checks=checks, source="Alain & Bengio probes [Related]; criteria [Reconstructed]",
-    )
-
-
-# ---------------------------------------------------------------- figures
-
-
-def probe_figure(study: Study) -> plt.Figure:
-    """Left: all-channel probe accuracy by block (baseline); right: detached fraction by block."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    base = study.probes[study.probes["kind"] == "baseline"].assign(
-        percent=lambda t: 100 * t["test_accuracy"])
-    sns.lineplot(base, x="layer", y="percent", marker="o", errorbar="sd", ax=left, label="baseline, all channels")
-    learned = study.probes[study.probes["kind"] == "learned"].assign(percent=lambda t: 100 * t["test_accuracy"])
-    for subset, style in (("detached", "--"), ("kept", ":")):
-        sns.lineplot(learned[learned["subset"] == subset], x="layer", y="percent", marker="s", errorbar="sd",
-                     ax=left, ls=style, label=f"masked (λ = {lambdas_of_study(study)[-1]:g}), {subset} channels")
-    left.axhline(100 * study.runs.loc[study.runs["kind"] == "baseline", "accuracy"].mean(), color="grey", ls="-.",
-                 label="baseline network")
-    left.set(title=f"{study.name}: linear probes by block", xlabel="block (0 = raw input)",
-             ylabel="probe test accuracy (%)")
-    left.legend(fontsize="x-small")
-    _fractions_panel(right, study)
-    fig.tight_layout()
-    return fig
-
-
-def _fractions_panel(ax: plt.Axes, study: Study) -> None:
-    learned = study.runs[study.runs["kind"] == "learned"]
-    columns = sorted(c for c in learned.columns if c.startswith("f_"))
-    long = learned.melt(id_vars=["seed", "lam"], value_vars=columns, var_name="block", value_name="fraction")
-    long["block"] = long["block"].str[2:].astype(int) + 1
-    sns.barplot(long, x="block", y="fraction", hue="lam", errorbar="sd", ax=ax, palette="crest")
-    ax.set(title=f"{study.name}: detached share by masked block", xlabel="masked block",
-           ylabel="detached fraction f_l")
-    ax.legend(title="λ", fontsize="small")
-
-
-def tradeoff_figure(studies: dict[str, Study]) -> plt.Figure:
-    """Accuracy against overall detached fraction: learned masks, random masks at the same
-    fractions, learned with the linear path zeroed; baseline as a dashed line. One panel per task."""
-    fig, axes = plt.subplots(1, len(studies), figsize=(4.4 * len(studies), 3.8), squeeze=False)
-    for ax, study in zip(axes[0], studies.values()):
-        runs = study.runs
-        learned = runs[runs["kind"] == "learned"]
-        random = runs[runs["kind"] == "random"]
-        ax.scatter(learned["f"], 100 * learned["accuracy"], label="learned masks", marker="o")
-        ax.scatter(random["f"], 100 * random["accuracy"], label="random masks, same f_l", marker="x")
-        ax.scatter(learned["f"], 100 * learned["ablated"], label="learned, linear path zeroed", marker="v")
-        ax.axhline(100 * runs.loc[runs["kind"] == "baseline", "accuracy"].mean(), ls="--", color="grey",
-                   label="baseline (mean)")
-        ax.set(title=study.name, xlabel="detached fraction f (all masked units)", ylabel="test accuracy (%)")
-    axes[0][0].legend(fontsize="x-small")
-    fig.suptitle("Accuracy against detached fraction (one point per seed and λ)")
-    fig.tight_layout()
-    return fig
-
-
-def draw_masks(studies: dict[str, Study], seed: int):
-    """For the explorer: one panel per task showing which units of each masked layer detach at
-    penalty ``lam`` (seed ``seed``), titled with the learned and random-mask accuracy."""
-    def draw(axes, lam: float) -> None:
-        for ax, study in zip(axes, studies.values()):
-            runs = study.runs[(study.runs["seed"] == seed) & (study.runs["lam"] == lam)].set_index("kind")
-            model = study.models[seed, lam]
-            grid = torch.stack([~m for m in model.hard_masks()]).float().numpy()
-            ax.imshow(grid, aspect="auto", cmap="Oranges", vmin=0, vmax=1.4, interpolation="nearest")
-            ax.set_yticks(range(len(grid)), [f"{l + 1}" for l in range(len(grid))])
-            ax.set(title=f"{study.name}, λ = {lam:g}: {100 * runs.loc['learned', 'accuracy']:.1f}% "
-                         f"(random {100 * runs.loc['random', 'accuracy']:.1f}%)",
-                   xlabel="unit / channel index (dark = detached)", ylabel="masked layer")
-            ax.grid(False)
-    return draw
+    return {"baseline_blocks": blocks, "all_channels": learned["all"].tolist(),
+            "detached": learned["detached"].tolist(), "kept": learned["kept"].tolist()}

@@ -6,14 +6,15 @@ s_c per channel; the forward mask is hard, m_c = 1[sigmoid(s_c) > 1/2], and the 
 pass uses a straight-through estimator (STE): dm/ds := sigmoid'(s) (``"sigmoid"``) or 1
 (``"identity"``). m_c = 1 keeps channel c in the nonlinear trunk; m_c = 0 *detaches* it.
 
-Routing ``"detach"`` (variant A, the main reading): the trunk continues with
-ReLU(m * z_l); the detached part u_l = (1 - m) * z_l gets no activation and goes straight
-to the classifier, which reads [pool(u_1), ..., pool(u_{L-1}), pool(h_L)]: each detached
-feature gets exactly one affine map. Routing ``"keep"`` (variant B): detached channels
-stay in the trunk without their ReLU, h_l = m * ReLU(z_l) + (1 - m) * z_l.
+Routing ``"detach"`` (the chapter's reading): the trunk continues with ReLU(m * z_l); the
+detached part u_l = (1 - m) * z_l gets no activation and goes straight to the classifier,
+which reads [pool(u_1), ..., pool(u_{L-1}), pool(h_L)]: each detached feature gets exactly
+one affine map. Routing ``"keep"``: detached channels stay in the trunk without their ReLU,
+h_l = m * ReLU(z_l) + (1 - m) * z_l.
 
-Because a detached channel sends exact zeros onward in variant A, :func:`prune` deletes
-its input slice of the next block and its unused classifier columns; the pruned network
+The forward mask is exactly 0 or 1 (whatever the scale of the scores), so with the
+``"detach"`` routing a detached channel sends exact zeros onward: :func:`prune` deletes its
+input slice of the next block and its unused classifier columns, and the pruned network
 computes the same logits up to rounding. Weight and multiply-accumulate counts are read
 from the actual modules (:func:`count_weights`, :func:`count_macs`).
 """
@@ -38,15 +39,18 @@ def straight_through(scores: torch.Tensor, estimator: str = "sigmoid") -> torch.
     """Hard mask 1[sigmoid(scores) > 1/2] forward; the estimator's gradient backward.
 
     ``"sigmoid"``: d mask / d scores = sigmoid'(scores); ``"identity"``: = 1.
+    The forward value is exactly 0 or 1: the soft part enters as ``soft - soft.detach()``,
+    which is exactly zero (``hard + soft - soft.detach()`` would lose ``hard`` to rounding
+    when |scores| is large, e.g. 1 + 1e20 - 1e20 = 0).
     """
-    hard = (scores > 0).to(scores.dtype)  # sigmoid(s) > 1/2  <=>  s > 0
+    hard = (scores > 0).to(scores.dtype)  # sigmoid(s) > 1/2  <=>  s > 0 (s = 0 detaches)
     if estimator == "sigmoid":
         soft = torch.sigmoid(scores)
     elif estimator == "identity":
         soft = scores
     else:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    return hard + soft - soft.detach()
+    return hard + (soft - soft.detach())
 
 
 class ChannelMask(nn.Module):
@@ -72,7 +76,7 @@ class ChannelMask(nn.Module):
     def fix(self, mask: torch.Tensor) -> None:
         if mask.shape != self.scores.shape or not torch.all((mask == 0) | (mask == 1)):
             raise ValueError(f"a fixed mask must be 0/1 of shape {tuple(self.scores.shape)}")
-        self.fixed = mask.to(self.scores.dtype).clone()
+        self.fixed = mask.to(device=self.scores.device, dtype=self.scores.dtype).clone()
         self.scores.requires_grad_(False)
 
     @torch.no_grad()
@@ -159,12 +163,13 @@ class MaskableNet(nn.Module):
         return float((~masks).double().mean())
 
     def fix_masks(self, masks: Sequence[torch.Tensor]) -> None:
-        """Replace every learned mask by the given constant 0/1 (or bool) masks."""
+        """Replace every learned mask by the given constant 0/1 (or bool) masks (any device: they
+        are moved to the scores')."""
         for module, mask in zip(self.masks, masks, strict=True):
-            module.fix(mask.float())
+            module.fix(mask)
 
     def head_segments(self) -> list[slice]:
-        """The classifier columns reading u_0, ..., u_{L-2}, h_L (variant A)."""
+        """The classifier columns reading u_0, ..., u_{L-2}, h_L (``"detach"`` routing)."""
         bounds = [0, *accumulate(self.widths)]
         return [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
 
@@ -246,19 +251,20 @@ def mask_optimizer(model: MaskableNet, lr: float, mask_lr: float) -> torch.optim
 
 
 def random_masks_like(masks: Sequence[torch.Tensor], seed: int) -> list[torch.Tensor]:
-    """Bool masks with the same number of kept channels per block, at random positions."""
+    """Bool masks with the same number of kept channels per block, at random positions, on each
+    mask's device (the positions depend only on ``seed``, not on the device)."""
     generator = torch.Generator().manual_seed(seed)
     out = []
     for mask in masks:
-        keep = torch.zeros(len(mask), dtype=torch.bool)
-        keep[torch.randperm(len(mask), generator=generator)[: int(mask.sum())]] = True
+        keep = torch.zeros(len(mask), dtype=torch.bool, device=mask.device)
+        keep[torch.randperm(len(mask), generator=generator)[: int(mask.sum())].to(mask.device)] = True
         out.append(keep)
     return out
 
 
 @torch.no_grad()
 def ablate_linear_path(model: MaskableNet, blocks: Sequence[int] | None = None) -> MaskableNet:
-    """A copy of a variant-A model whose classifier ignores the detached features of ``blocks``
+    """A copy of a ``"detach"``-routed model whose classifier ignores the detached features of ``blocks``
     (None: every masked block): their columns are zeroed."""
     if model.routing != "detach":
         raise ValueError("only the 'detach' routing has a linear path to ablate")
@@ -270,7 +276,7 @@ def ablate_linear_path(model: MaskableNet, blocks: Sequence[int] | None = None) 
 
 
 class PrunedNet(nn.Module):
-    """A variant-A network with detached channels physically removed (see :func:`prune`).
+    """A ``"detach"``-routed network with detached channels physically removed (see :func:`prune`).
 
     Block l reads only the kept channels of block l-1; the classifier reads the pooled
     detached channels of blocks 0..L-2 and the pooled output of the last block.
@@ -302,11 +308,14 @@ class PrunedNet(nn.Module):
 
 @torch.no_grad()
 def prune(model: MaskableNet) -> PrunedNet:
-    """Remove every detached channel of a variant-A model exactly (eval-mode BN).
+    """Remove every detached channel of a ``"detach"``-routed model (eval-mode BN).
 
     Keeps block l whole (its detached channels still compute u_l), slices block l+1's
     input to the kept channels of block l, and keeps only the classifier columns that
     read detached channels (u_l of kept channels is exactly zero) and the last block.
+    The pruned network computes the same logits up to rounding (the removed terms are
+    exact zeros; the remaining sums may round in another order). It lives on the
+    model's device in the model's dtype.
     """
     if model.routing != "detach":
         raise ValueError("prune needs the 'detach' routing: with 'keep', detached channels still feed the trunk")
@@ -315,10 +324,11 @@ def prune(model: MaskableNet) -> PrunedNet:
     for index, keep in enumerate(kept):
         _slice_input(blocks[index + 1], keep)
     segments = model.head_segments()
-    columns = [torch.arange(s.start, s.stop)[~keep] for s, keep in zip(segments, kept)]
-    columns.append(torch.arange(segments[-1].start, segments[-1].stop))
+    weight = model.head.weight
+    columns = [torch.arange(s.start, s.stop, device=weight.device)[~keep] for s, keep in zip(segments, kept)]
+    columns.append(torch.arange(segments[-1].start, segments[-1].stop, device=weight.device))
     columns = torch.cat(columns)
-    head = nn.Linear(len(columns), model.head.out_features)
+    head = nn.Linear(len(columns), model.head.out_features, device=weight.device, dtype=weight.dtype)
     head.weight.copy_(model.head.weight[:, columns])
     head.bias.copy_(model.head.bias)
     return PrunedNet(model, blocks, kept, head).eval()
@@ -413,16 +423,24 @@ def predicted_mac_saving(model: MaskableNet, x: torch.Tensor) -> int:
 
 
 def trunk_weight_saving(model: MaskableNet) -> int:
-    """The brief's prunable count: sum_l #detached_l * C_{l+1} * k (classifier columns excluded)."""
+    """The trunk's share of :func:`predicted_weight_saving`: sum_l #detached_l * C_{l+1} * k, the
+    weights of the next blocks' input slices alone (classifier columns excluded)."""
     kernel = getattr(model, "kernel", 1)
     return sum(int((~keep).sum()) * model.widths[index + 1] * kernel
                for index, keep in enumerate(model.hard_masks()))
 
 
 def weight_share(first_layer: torch.Tensor, inputs: slice) -> torch.Tensor:
-    """Per unit j of an (out, in) weight matrix: sum_{i in inputs} W_ji^2 / sum_i W_ji^2."""
-    energy = first_layer.pow(2)
-    return energy[:, inputs].sum(1) / energy.sum(1).clamp_min(1e-12)
+    """Per unit j of an (out, in) weight matrix: sum_{i in inputs} W_ji^2 / sum_i W_ji^2, (out,).
+
+    Invariant to the scale of each row (rows are divided by their largest |W_ji| first, so
+    tiny or huge weights neither underflow nor overflow); an all-zero row has share 0.
+    """
+    largest = first_layer.abs().amax(dim=1, keepdim=True)
+    energy = (first_layer / torch.where(largest > 0, largest, torch.ones_like(largest))).pow(2)
+    total = energy.sum(1)
+    return torch.where(total > 0, energy[:, inputs].sum(1) / torch.where(total > 0, total, 1.0), 0.0)
+
 
 @dataclass(frozen=True)
 class MaskRecipe:
@@ -440,8 +458,10 @@ class MaskRecipe:
     learn_masks: bool = True
 
 
-def train_masked(model: MaskableNet, data, recipe: MaskRecipe, seed: int = 0) -> MaskableNet:
-    """Train ``model`` on ``data`` by ``recipe`` (data order fixed by ``seed``); returns it in eval mode."""
+def train_masked(model: MaskableNet, data, recipe: MaskRecipe, seed: int = 0,
+                 device: torch.device | str = "cpu") -> MaskableNet:
+    """Train ``model`` on ``data`` by ``recipe`` (data order fixed by ``seed``) on ``device``;
+    returns it there, in eval mode."""
     from linstruct.nn.training import train
 
     steps_per_epoch = math.ceil(data.n_train / min(recipe.batch_size, data.n_train))
@@ -459,5 +479,5 @@ def train_masked(model: MaskableNet, data, recipe: MaskRecipe, seed: int = 0) ->
     penalty = (lambda net: nonlinear_fraction_penalty(net, recipe.lam)) if recipe.lam > 0 else None
     train(model, data, epochs=recipe.epochs, lr=recipe.lr, batch_size=recipe.batch_size, optimizer=optimizer,
           seed=seed, measure=False, evaluate_every=max(recipe.epochs, 1), penalty=penalty, on_step=on_step,
-          progress=False)
+          progress=False, device=device)
     return model.eval()

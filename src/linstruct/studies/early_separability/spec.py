@@ -5,9 +5,7 @@ from linstruct.core.parameters import ChapterSpec, Param
 
 ESTIMATORS = ("sigmoid", "identity")  # straight-through gradients of the hard mask (see masks.py)
 
-GRIDS = ("0.1", "0.03,0.1", "0.01,0.03,0.1,0.3")
-SHARE_TOP = 10  # detached layer-1 units most used by the classifier (F1b)
-SYNTHETIC_LINEAR_DIMS = 10
+GRIDS = ("0.1", "0.03,0.1", "0.01,0.03,0.1,0.3")  # the allowed values of ``lambdas``
 
 SPEC = ChapterSpec(
     name="early-separability",

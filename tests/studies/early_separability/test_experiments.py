@@ -1,0 +1,66 @@
+"""Chapter 2's tables and the plain claim inputs built from a study's runs."""
+import math
+
+import pandas as pd
+import pytest
+import torch
+
+import linstruct.studies.early_separability.masks as mk
+from linstruct.data import load_dataset
+from linstruct.studies.early_separability import claims, experiments as ex
+
+
+def fake_study(role: str = "shells") -> ex.Study:
+    """Two seeds, penalties 0.1 and 0.03 (out of order), made-up accuracies and fractions."""
+    rows = []
+    for seed in (0, 1):
+        rows.append({"seed": seed, "kind": "baseline", "lam": 0.0, "accuracy": 0.9, "f": 0.0, "f_0": 0.0, "f_1": 0.0})
+        for lam, first_f, second_f in ((0.1, 0.5, 0.75), (0.03, 0.25, 0.5)):
+            rows.append({"seed": seed, "kind": "learned", "lam": lam, "accuracy": 0.88 - seed / 100, "f": (first_f + second_f) / 2,
+                         "f_0": first_f, "f_1": second_f, "ablated": 0.6, "share_kept": [0.01, float("nan")][seed],
+                         "share_detached_top": 0.7})
+            rows.append({"seed": seed, "kind": "random", "lam": lam, "accuracy": 0.85, "f": (first_f + second_f) / 2,
+                         "f_0": first_f, "f_1": second_f})
+    task = ex.Task(role, data=None, build=None, epochs=1)
+    return ex.Study(task, pd.DataFrame(rows), pd.DataFrame())
+
+
+def test_penalties_parse_the_parameter():
+    assert ex.penalties("0.03,0.1") == [0.03, 0.1]
+    assert fake_study().penalties == [0.03, 0.1]
+
+
+def test_paired_values_are_per_seed_points():
+    values = ex.paired_values(fake_study())
+    assert list(values) == [0.03, 0.1]
+    high = values[0.1]
+    assert high["baseline"] == pytest.approx([90.0, 90.0]) and high["learned"] == pytest.approx([88.0, 87.0])
+    assert high["random"] == pytest.approx([85.0, 85.0]) and high["ablated"] == pytest.approx([60.0, 60.0])
+    assert high["f"] == [0.625, 0.625] and high["max_f_l"] == [0.75, 0.75]
+
+
+def test_early_claim_inputs_take_the_smallest_penalty_on_shells():
+    studies = {"mnist1d": fake_study("mnist1d"), "shells": fake_study()}
+    inputs = ex.early_claim_inputs(studies)
+    assert set(inputs["paired"]) == {"mnist1d", "shells"}
+    assert inputs["f_first"] == [0.25, 0.25] and inputs["f_second"] == [0.5, 0.5]
+    assert inputs["share_kept"][0] == 0.01 and math.isnan(inputs["share_kept"][1])
+    claim = claims.early_claim(**inputs)
+    assert claim.measured["share_kept"] == pytest.approx(0.01)  # the seed with no kept unit is skipped
+    assert claim.measured["shells_deeper_more_detached"] == 1.0
+
+
+def test_probe_rows_and_claim_inputs_on_a_tiny_network():
+    data = load_dataset("shells", n_train=200, n_test=100)
+    torch.manual_seed(0)
+    model = mk.MaskableMLP(data.in_features, 6, 3, data.num_classes).eval()
+    model.fix_masks([torch.tensor([True, False] * 3), torch.tensor([True] * 6)])
+    baseline = ex.probe_rows(model, data, seed=0, kind="baseline")
+    assert [r["layer"] for r in baseline] == [0, 1, 2, 3] and baseline[0]["channels"] == data.in_features
+    learned = ex.probe_rows(model, data, seed=0, kind="learned")
+    assert [(r["layer"], r["subset"], r["channels"]) for r in learned] == [
+        (1, "all", 6), (1, "detached", 3), (1, "kept", 3), (2, "all", 6), (2, "kept", 6)]
+    study = ex.Study(ex.Task("mnist1d", data, None, 1), pd.DataFrame(), pd.DataFrame(baseline + learned))
+    inputs = ex.probe_claim_inputs(study)
+    assert inputs["baseline_blocks"] == [[r["test_accuracy"] for r in baseline[2:]]]
+    assert len(inputs["all_channels"]) == 2 and math.isnan(inputs["detached"][1])
