@@ -128,3 +128,12 @@ def test_sizes_are_upper_bounds_in_load_dataset():
     data = load_dataset("spirals", n_train=10_000, n_test=30)
     assert (data.n_train, data.n_test) == (600, 30)
     assert "600 train / 30 test" in data.summary()
+
+
+def test_dataset_to_moves_and_converts_inputs_but_keeps_labels_integer():
+    data = load_dataset("spirals")
+    moved = data.to("cpu", torch.float64)
+    assert moved.x_train.dtype == moved.x_test.dtype == torch.float64
+    assert moved.y_train.dtype == torch.int64 and torch.equal(moved.y_train, data.y_train)
+    circle = load_dataset("circle", n=50).to(dtype=torch.float64)
+    assert circle.y_train.dtype == torch.float64 and data.x_train.dtype == torch.float32

@@ -81,6 +81,16 @@ class Dataset:
     def n_test(self) -> int:
         return self.x_test.shape[0]
 
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Dataset:
+        """A copy with every tensor on ``device``; ``dtype`` converts the inputs (and regression
+        targets; class labels stay integers)."""
+        def move(t: torch.Tensor, convert: bool) -> torch.Tensor:
+            return t.to(device=device, dtype=dtype if convert else None)
+
+        regression = self.num_classes is None
+        return replace(self, x_train=move(self.x_train, True), x_test=move(self.x_test, True),
+                       y_train=move(self.y_train, regression), y_test=move(self.y_test, regression))
+
     def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> Dataset:
         """A smaller copy with ``n_train`` training and ``n_test`` test samples (None: all).
 
