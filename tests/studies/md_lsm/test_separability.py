@@ -79,9 +79,9 @@ def test_general_linear_maps_exact_measure_invariant_estimate_nearly():
     a, b = gaussians(4, m=25, n=25, d=2, shift=0.8)
     t = np.array([[3.0, 1.0], [0.2, 0.5]])
     assert sep.exact_rho_p_2d(a @ t.T, b @ t.T) == pytest.approx(sep.exact_rho_p_2d(a, b), abs=1e-12)
-    a6, b6 = gaussians(5, d=6, shift=0.5)
-    t6 = rng.normal(size=(6, 6)) + 3 * np.eye(6)
-    before, after = sep.pair_separability(a6, b6).rho_p, sep.pair_separability(a6 @ t6, b6 @ t6).rho_p
+    a_6d, b_6d = gaussians(5, d=6, shift=0.5)
+    t_6d = rng.normal(size=(6, 6)) + 3 * np.eye(6)
+    before, after = sep.pair_separability(a_6d, b_6d).rho_p, sep.pair_separability(a_6d @ t_6d, b_6d @ t_6d).rho_p
     assert after == pytest.approx(before, abs=5e-3)  # the ridge breaks exact invariance
 
 
@@ -210,8 +210,8 @@ def test_badly_scaled_inputs_give_the_same_separability(scale):
     assert not sep.is_separable(a * scale, b * scale) and not sep.is_separable(a, b)
     mixed = np.arange(21) % 3  # three interleaved classes of 7 points in 6-D
     assert sep.certified_fraction(x[:21] * scale, mixed) == sep.certified_fraction(x[:21], mixed)
-    a2, b2 = a[:15, :2], b[:15, :2]
-    assert sep.exact_rho_p_2d(a2 * scale, b2 * scale) == sep.exact_rho_p_2d(a2, b2)
+    a_2d, b_2d = a[:15, :2], b[:15, :2]
+    assert sep.exact_rho_p_2d(a_2d * scale, b_2d * scale) == sep.exact_rho_p_2d(a_2d, b_2d)
     milp, optimal = sep.exact_rho_p_milp(a[:6, :2] * scale, b[:6, :2] * scale, time_limit=30)
     assert optimal and milp == sep.exact_rho_p_milp(a[:6, :2], b[:6, :2], time_limit=30)[0]
 
@@ -228,14 +228,14 @@ def test_lp_keeps_a_coordinate_with_tiny_spread():
 
 def test_float32_and_float64_inputs_measure_the_same():
     a, b = gaussians(12, d=4, shift=0.5)
-    a32, b32 = torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
-    a64, b64 = a32.double().numpy(), b32.double().numpy()
-    assert sep.as_array(a32).dtype == np.float64
-    assert sep.pair_separability(a32, b32).rho_p == sep.pair_separability(a64, b64).rho_p
+    a_single, b_single = torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
+    a_double, b_double = a_single.double().numpy(), b_single.double().numpy()
+    assert sep.as_array(a_single).dtype == np.float64
+    assert sep.pair_separability(a_single, b_single).rho_p == sep.pair_separability(a_double, b_double).rho_p
     labels = np.repeat([0, 1], [len(a), len(b)])
-    both32 = torch.cat([a32, b32])
-    assert sep.layer_separability(both32, labels).mean == sep.layer_separability(both32.double(), labels).mean
-    assert sep.is_separable(a32 + 9, b32) == sep.is_separable(a64 + 9, b64) is True
+    both_single = torch.cat([a_single, b_single])
+    assert sep.layer_separability(both_single, labels).mean == sep.layer_separability(both_single.double(), labels).mean
+    assert sep.is_separable(a_single + 9, b_single) == sep.is_separable(a_double + 9, b_double) is True
 
 
 def test_duplicate_points_are_counted_exactly():
