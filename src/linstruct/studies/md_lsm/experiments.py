@@ -256,8 +256,8 @@ def width_study(data: Dataset, *, widths: Sequence[int], depth: int, epochs: int
     """For each width: a tanh network at initialisation and after ``epochs``; its last hidden layer
     measured in-sample, held-out and label-shuffled (with all samples and with ``small_per_class``),
     and the share of shuffled class pairs the LP proves separable at the small sample."""
+    small = on_device(on_device(data, "cpu").subset(small_per_class * data.num_classes, seed=seed), device)
     data = on_device(data, device)
-    small = on_device(data.subset(small_per_class * data.num_classes, seed=seed), device)
     rows = []
     for width in widths:
         model = glorot_mlp(data.in_features, width, depth, data.num_classes, "tanh", seed, device)
