@@ -79,9 +79,9 @@ def test_general_linear_maps_exact_measure_invariant_estimate_nearly():
     a, b = gaussians(4, m=25, n=25, d=2, shift=0.8)
     t = np.array([[3.0, 1.0], [0.2, 0.5]])
     assert sep.exact_rho_p_2d(a @ t.T, b @ t.T) == pytest.approx(sep.exact_rho_p_2d(a, b), abs=1e-12)
-    a6, b6 = gaussians(5, d=6, shift=0.5)
-    t6 = rng.normal(size=(6, 6)) + 3 * np.eye(6)
-    before, after = sep.pair_separability(a6, b6).rho_p, sep.pair_separability(a6 @ t6, b6 @ t6).rho_p
+    a_6d, b_6d = gaussians(5, d=6, shift=0.5)
+    t_6d = rng.normal(size=(6, 6)) + 3 * np.eye(6)
+    before, after = sep.pair_separability(a_6d, b_6d).rho_p, sep.pair_separability(a_6d @ t_6d, b_6d @ t_6d).rho_p
     assert after == pytest.approx(before, abs=5e-3)  # the ridge breaks exact invariance
 
 
@@ -178,6 +178,7 @@ def test_shuffled_labels_keep_class_sizes():
     (lambda: sep.exact_rho_p_2d(np.zeros((3, 3)), np.ones((3, 3))), "needs 2-D points"),
     (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
     (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(3)), "labels"),
+    (lambda: sep.certified_fraction(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
     (lambda: sep.heldout_pair_fraction(np.zeros((3, 2)), np.zeros((9, 2))), "at least 4 points"),
     (lambda: sep.heldout_pair_fraction(np.zeros((5, 2)), np.ones((5, 2)), repeats=0), "repeats"),
     (lambda: sep.pair_separability(np.zeros((3, 2)), np.ones((3, 2)), lda=False), "candidate"),
@@ -185,3 +186,78 @@ def test_shuffled_labels_keep_class_sizes():
 def test_errors_say_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- units, precision and ties -------------------------------------------------------------------
+
+SCALES = [1e6, 1e-6, 1e-9]
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_badly_scaled_inputs_give_the_same_separability(scale):
+    rng = np.random.default_rng(10)
+    a, b = gaussians(10, m=40, n=40, d=5, shift=0.7)
+    x, y = rng.normal(size=(90, 6)), np.repeat([0, 1, 2], 30)
+    x[y == 2] += 1.0
+    pair, scaled = sep.pair_separability(a, b), sep.pair_separability(a * scale, b * scale)
+    assert (scaled.rho_p, scaled.rho_r, scaled.ties) == (pair.rho_p, pair.rho_r, pair.ties)
+    np.testing.assert_allclose(scaled.direction * scale, pair.direction, rtol=1e-6)  # w scales by 1 / s
+    assert sep.layer_separability(x * scale, y).mean == sep.layer_separability(x, y).mean
+    assert sep.heldout_pair_fraction(a * scale, b * scale, 0, 3) == sep.heldout_pair_fraction(a, b, 0, 3)
+    assert sep.heldout_layer_separability(x * scale, y, 0, 2) == sep.heldout_layer_separability(x, y, 0, 2)
+    small_a, small_b = a[:6], b[:6]  # 12 points in 5-D: separable (Cover)
+    assert sep.is_separable(small_a * scale, small_b * scale) and sep.is_separable(small_a, small_b)
+    assert not sep.is_separable(a * scale, b * scale) and not sep.is_separable(a, b)
+    mixed = np.arange(21) % 3  # three interleaved classes of 7 points in 6-D
+    assert sep.certified_fraction(x[:21] * scale, mixed) == sep.certified_fraction(x[:21], mixed)
+    a_2d, b_2d = a[:15, :2], b[:15, :2]
+    assert sep.exact_rho_p_2d(a_2d * scale, b_2d * scale) == sep.exact_rho_p_2d(a_2d, b_2d)
+    milp, optimal = sep.exact_rho_p_milp(a[:6, :2] * scale, b[:6, :2] * scale, time_limit=30)
+    assert optimal and milp == sep.exact_rho_p_milp(a[:6, :2], b[:6, :2], time_limit=30)[0]
+
+
+def test_lp_keeps_a_coordinate_with_tiny_spread():
+    """Only exactly constant coordinates are dropped: a separating coordinate 1e-13 wide still counts."""
+    rng = np.random.default_rng(11)
+    a, b = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    a[:, 2], b[:, 2] = 1e-13, -1e-13  # the only separating coordinate, far below the others' spread
+    assert sep.is_separable(a, b)
+    a[:, 2] = b[:, 2] = 5.0  # exactly constant: dropped, and then not separable
+    assert not sep.is_separable(a, b)
+
+
+def test_float32_and_float64_inputs_measure_the_same():
+    a, b = gaussians(12, d=4, shift=0.5)
+    a_single, b_single = torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
+    a_double, b_double = a_single.double().numpy(), b_single.double().numpy()
+    assert sep.as_array(a_single).dtype == np.float64
+    assert sep.pair_separability(a_single, b_single).rho_p == sep.pair_separability(a_double, b_double).rho_p
+    labels = np.repeat([0, 1], [len(a), len(b)])
+    both_single = torch.cat([a_single, b_single])
+    assert sep.layer_separability(both_single, labels).mean == sep.layer_separability(both_single.double(), labels).mean
+    assert sep.is_separable(a_single + 9, b_single) == sep.is_separable(a_double + 9, b_double) is True
+
+
+def test_duplicate_points_are_counted_exactly():
+    a, b = gaussians(13, m=10, n=10, d=2, shift=3.0)
+    doubled_a = np.concatenate([a, a])  # duplicates inside one set change nothing but the weights
+    assert sep.exact_rho_p_2d(doubled_a, b) == sep.exact_rho_p_2d(a, b)
+    assert sep.pair_separability(doubled_a, b).rho_p == sep.pair_separability(a, b).rho_p
+    shared = np.concatenate([b, a[:2]])  # two points of A also in B: never separable, those pairs tie
+    result = sep.pair_separability(a, shared)
+    assert not sep.is_separable(a, shared) and not result.certified
+    assert result.ties >= 2 / (len(a) * len(shared))  # each shared point ties with itself
+    diffs = sep.minkowski_difference(a, shared) @ result.direction
+    assert result.rho_p == (diffs > 0).mean() and result.ties == (diffs == 0).mean()
+    assert result.rho_p <= sep.exact_rho_p_2d(a, shared) <= 1 - 2 / (len(a) * len(shared))
+
+
+def test_all_points_equal_scores_zero_with_full_ties():
+    same = np.ones((5, 3))
+    result = sep.pair_separability(same, same)
+    assert (result.rho_p, result.ties, result.certified) == (0.0, 1.0, False)
+    assert not sep.is_separable(same, same)
+    assert sep.exact_rho_p_2d(same[:, :2], same[:, :2]) == 0.0
+    assert sep.exact_rho_p_milp(same[:, :2], same[:, :2]) == (0.0, True)
+    apart = sep.pair_separability(same, same + [1.0, 0.0, 0.0])  # no spread: the mean difference separates
+    assert apart.rho_p == 1.0 and apart.certified

@@ -1,4 +1,7 @@
 """Synchronicity statistics (known values) and tracking (checkpoints, untouched training)."""
+import copy
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -77,22 +80,33 @@ def test_tracking_rejects_bad_settings():
         track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=0)
 
 
-def test_seed_criteria_match_the_claims_thresholds_and_nan_fails():
-    import pandas as pd
+def double_precision(data):
+    return dataclasses.replace(data, x_train=data.x_train.double(), x_test=data.x_test.double())
 
-    from linstruct.studies.md_lsm.experiments import _across_seeds, criteria_holding, layer_drops
 
-    frame = pd.DataFrame(dict(
-        seed=[0, 1, 2, 0], activation=["tanh", "tanh", "tanh", "relu"],
-        level_spearman=[0.9, 0.89, np.nan, 0.95], sign_agreement=[0.7, 0.9, 0.9, 0.69],
-        phi=[0.3, 0.5, 0.5, 0.5], fisher_p=[0.01, 0.001, 0.001, 0.001],
-        detrended_spearman=[0.3, 0.5, np.nan, 0.5], drops=[0, 1, 0, 0]))
-    flags = criteria_holding(frame)
-    assert flags["level"].tolist() == [True, False, False, True]  # bound inclusive, NaN fails
-    assert flags["changes"].tolist() == [True, True, False, False]
-    assert flags["toward_output"].tolist() == [True, False, True, True]
-    measured, checks = _across_seeds(flags, "level", "level")
-    assert measured == {"seeds_holding_tanh": pytest.approx(1 / 3), "seeds_holding_relu": 1.0}
-    assert [c.status for c in checks] == ["fail", "pass"]
-    assert _across_seeds(None, "level", "level") == ({}, [])
-    assert layer_drops(np.array([0.8, 0.7995, 0.9, 0.85])) == 1  # tolerance 1e-3
+def test_tracking_in_float64_matches_float32_closely():
+    data, model = small_problem()
+    twin = copy.deepcopy(model).double()
+    single = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, intervene_at=(2,),
+                            candidates=3)
+    double = track_training(twin, double_precision(data), epochs=1, lr=0.1, batch_size=50, checkpoint_every=3,
+                            intervene_at=(2,), candidates=3)
+    assert next(twin.parameters()).dtype == torch.float64
+    assert double.history["step"].tolist() == single.history["step"].tolist()
+    np.testing.assert_allclose(double.history["rho"], single.history["rho"], atol=0.02)
+    np.testing.assert_allclose(double.history["train_accuracy"], single.history["train_accuracy"], atol=0.02)
+    assert len(double.interventions) == 3 * 2
+
+
+def test_monitor_keeps_the_model_state_and_measures_float64():
+    data, model = small_problem()
+    model.double().train()
+    snap = SeparabilityMonitor(data.x_train.double(), data.y_train).measure(model)
+    assert model.training and len(snap.layers) == 2 and snap.rho.shape == (2,)
+    assert 0.5 <= snap.rho.min() <= snap.rho.max() <= 1.0 and 0.0 <= snap.accuracy <= 1.0
+
+
+def test_tracking_moves_the_model_to_the_given_device():
+    data, model = small_problem()
+    tracking = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=6, device="cpu")
+    assert next(model.parameters()).device.type == "cpu" and tracking.history["step"].tolist() == [0, 0, 6, 6]

@@ -110,11 +110,18 @@ def class_statistics(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def lda_direction(mean_a, cov_a, mean_b, cov_b, ridge: float = RIDGE) -> np.ndarray:
-    """Ridge Fisher direction (S_a + S_b + lambda I)^-1 (mu_a - mu_b), lambda = ridge tr(S) / d."""
+    """Ridge Fisher direction (S_a + S_b + lambda I)^-1 (mu_a - mu_b), lambda = ridge tr(S) / d.
+
+    lambda scales with the data, so scaling every point by s scales the direction by 1 / s and
+    leaves every projection's order unchanged; with no spread at all (tr S = 0) it is the mean
+    difference itself.
+    """
     scatter = cov_a + cov_b
     d = len(mean_a)
-    lam = max(ridge * np.trace(scatter) / d, 1e-12)
-    return np.linalg.solve(scatter + lam * np.eye(d), mean_a - mean_b)
+    trace = float(np.trace(scatter))
+    if trace <= 0:
+        return mean_a - mean_b
+    return np.linalg.solve(scatter + ridge * trace / d * np.eye(d), mean_a - mean_b)
 
 
 @dataclass(frozen=True)
@@ -179,14 +186,15 @@ def separating_direction(a, b) -> np.ndarray | None:
     """A w with min_A <w, a> > max_B <w, b>, or None if none exists (exact).
 
     LP feasibility of <w, a_i> - t >= 1, <w, b_j> - t <= -1 over (w, t), solved on
-    standardised coordinates (constant ones dropped: separability is unchanged) with
-    HiGHS dual simplex, then interior point if the first does not conclude.
+    standardised coordinates (exactly constant ones dropped: separability is unchanged) with
+    HiGHS dual simplex, then interior point if the first does not conclude. Standardising
+    makes the answer independent of the data's units (points scaled by 1e6 or 1e-6).
     """
     a, b = as_array(a), as_array(b)
     _check_pair(a, b)
     both = np.concatenate([a, b])
+    kept = np.ptp(both, axis=0) > 0
     centre, scale = both.mean(axis=0), both.std(axis=0)
-    kept = scale > 1e-12 * max(1.0, float(np.abs(both).max()))
     za, zb = (a - centre)[:, kept] / scale[kept], (b - centre)[:, kept] / scale[kept]
     d = int(kept.sum())
     lhs = np.block([[-za, np.ones((len(a), 1))], [zb, -np.ones((len(b), 1))]])
@@ -251,10 +259,15 @@ def exact_rho_p_milp(a, b, time_limit: float = 60.0, margin: float = 1e-3) -> tu
     M_ij = eps + ||c_ij||_1, eps = ``margin`` * max ||c||_1 (well above the solver's
     integrality tolerance). A difference counts only with that margin, so the value (the
     exact count along the solver's w) is a lower bound on rho_P, equal to it for small margins.
+    The differences are divided by their largest 1-norm first (the signs, hence rho_P, are
+    unchanged), so the solver's absolute tolerances mean the same at any scale of the data.
     """
     diffs = minkowski_difference(a, b)
     n, d = diffs.shape
     norms = np.abs(diffs).sum(axis=1)
+    if norms.max() == 0:
+        return 0.0, True  # all points equal: no difference is positive along any w
+    diffs, norms = diffs / norms.max(), norms / norms.max()
     margin = margin * norms.max()
     big = margin + norms
     # <w, c> - M z >= margin - M
@@ -390,4 +403,6 @@ def certified_fraction(features, labels) -> float:
     """Share of the class pairs of a layer that the LP proves separable (exact)."""
     x, y = as_array(features), np.asarray(labels).reshape(-1)
     pairs = class_pairs(y)
+    if not pairs:
+        raise ValueError("certified_fraction needs at least two classes in labels")
     return sum(is_separable(x[y == i], x[y == j]) for i, j in pairs) / len(pairs)

@@ -3,19 +3,7 @@ from __future__ import annotations
 
 from linstruct.core.parameters import ChapterSpec, Param
 
-WIDTH_GRIDS = ("8,16", "8,32,128", "8,16,32,64,128,256")
-INTERVENTION_FRACTIONS = (0.025, 0.125, 0.375, 0.75)  # of the training steps: 200, 1000, 3000, 6000 of 8000
-CONTROL_STRIDE = 4  # the sigmoid control is measured every 4 checkpoint intervals
-SPIRAL_CHECKPOINTS = 20
-SPIRAL_WIDTH, SPIRAL_LR = 32, 0.1  # the brief's spirals net 2-32-32-32-3, SGD lr 0.1
-HELDOUT_REPEATS = 10  # random half-splits averaged in the toy and width-study held-out estimates
-TRAINED = 0.9  # final training accuracy of a run that "trains"
-PILOT_INPUT_RHO = 0.881  # MNIST-1D input-space OvO rho_P in the brief's pilot (4000 samples)
-SEED_ACTIVATIONS = ("tanh", "relu")  # the runs repeated over seeds
-# criteria of a run (last hidden layer), shared by the seed-0 claims and the across-seeds check
-LEVEL_MIN = 0.9  # Spearman(rho_L(t), training accuracy(t))
-AGREEMENT_MIN, PHI_MIN, FISHER_MAX, DETRENDED_MIN = 0.7, 0.3, 0.01, 0.3  # per-interval changes
-DROP_TOLERANCE = 1e-3  # a layer whose final rho is below the previous layer's by more than this "drops"
+WIDTH_GRIDS = ("8,16", "8,32,128", "8,16,32,64,128,256")  # the choices of the `widths` parameter
 
 SPEC = ChapterSpec(
     name="md-lsm",

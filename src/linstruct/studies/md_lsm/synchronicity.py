@@ -49,7 +49,7 @@ class Snapshot:
 
 
 class SeparabilityMonitor:
-    """Measures a model's hidden layers on a fixed evaluation set (x, y).
+    """Measures a model's hidden layers on a fixed evaluation set (x, y), on their device.
 
     Candidates per class pair: ridge LDA, the readout difference (last hidden layer) and the
     direction that won at the previous :meth:`measure` call with ``update=True`` (warm start).
@@ -119,23 +119,27 @@ class Tracking:
 def track_training(model: nn.Module, data: Dataset, *, epochs: int, lr: float, batch_size: int,
                    checkpoint_every: int, seed: int = 0, baseline_every: int = 0,
                    intervene_at: Sequence[int] = (), candidates: int = 30, candidate_lr: float | None = None,
-                   keep_weights: bool = False) -> Tracking:
+                   keep_weights: bool = False, device: torch.device | str | None = None) -> Tracking:
     """Train ``model`` with plain SGD and measure it at steps 0, c, 2c, ... (c = ``checkpoint_every``).
 
     Every ``baseline_every``-th checkpoint (0: never) adds held-out and label-shuffled
     baselines. At each step in ``intervene_at``, ``candidates`` alternative single SGD steps
     (learning rate ``candidate_lr``, default ``lr``; minibatches of ``batch_size`` from a
     generator seeded ``seed + 1``) are taken from the current state and measured, and the state
-    is restored; training itself is not affected.
+    is restored; training itself is not affected. The model, the data and every forward pass live
+    on ``device`` (None: where the model's parameters are); minibatch orders come from CPU generators,
+    so they do not depend on the device.
     """
     if checkpoint_every < 1 or candidates < 2:
         raise ValueError(f"need checkpoint_every >= 1 and candidates >= 2, got {checkpoint_every}, {candidates}")
-    x, y = data.x_train.flatten(1), data.y_train
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    model.to(device)
+    x, y = data.x_train.flatten(1).to(device), data.y_train.to(device)
     monitor = SeparabilityMonitor(x, y)
-    test_x, test_y = data.x_test.flatten(1), data.y_test
+    test_x, test_y = data.x_test.flatten(1).to(device), data.y_test.to(device)
     rows, pair_rho, baselines, interventions, weights = [], [], [], [], []
     generator = torch.Generator().manual_seed(seed + 1)
-    labels = y.numpy()
+    labels = y.cpu().numpy()
 
     def checkpoint(step: int, net: nn.Module) -> None:
         snap = monitor.measure(net)
@@ -163,7 +167,7 @@ def track_training(model: nn.Module, data: Dataset, *, epochs: int, lr: float, b
 
     checkpoint(0, model)
     train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", seed=seed,
-          measure=False, on_step=on_step, progress=False)
+          measure=False, on_step=on_step, progress=False, device=device)
     return Tracking(pd.DataFrame(rows), np.stack(pair_rho), class_pairs(labels), pd.DataFrame(baselines),
                     pd.DataFrame(interventions), weights)
 
@@ -204,7 +208,7 @@ def alternative_updates(model: nn.Module, monitor: SeparabilityMonitor, x: torch
     rows = []
     for k in range(candidates):
         trial = copy.deepcopy(model)
-        index = torch.randperm(len(x), generator=generator)[:batch_size]
+        index = torch.randperm(len(x), generator=generator)[:batch_size].to(x.device)
         with torch.enable_grad():
             loss = F.cross_entropy(trial(x[index]), y[index])
             gradients = torch.autograd.grad(loss, list(trial.parameters()))

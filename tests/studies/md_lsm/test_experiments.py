@@ -1,0 +1,109 @@
+"""Chapter 4's runners and the helpers that turn runs into the claims' plain values."""
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from linstruct.data import load_dataset
+from linstruct.studies.md_lsm import claims
+from linstruct.studies.md_lsm import experiments as ex
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_dataset("digits").subset(200, 60)
+
+
+@pytest.fixture(scope="module")
+def runs(data):
+    setup = dict(width=8, depth=2, lr=0.1, batch_size=50, epochs=2, checkpoint_every=2, device="cpu")
+    return {a: ex.synchronicity_run(data, a, **setup, seed=0, intervene=a == "relu", candidates=3)
+            for a in ("tanh", "relu")}
+
+
+def test_on_device_keeps_a_dataset_already_there(data):
+    assert ex.on_device(data, "cpu") is data
+    assert ex.on_device(data, torch.device("cpu")) is data
+
+
+def test_synchronicity_run_tracks_and_certifies(runs):
+    run = runs["relu"]
+    # 200 / 50 = 4 steps per epoch, 8 steps, checkpoints every 2 steps: 0, 2, 4, 6, 8
+    assert run.last["step"].tolist() == [0, 2, 4, 6, 8] and run.tracking.depth == 2
+    assert run.certified.shape == (2,) and np.all((0 <= run.certified) & (run.certified <= 1))
+    assert sorted(run.tracking.interventions["step"].unique()) == [1, 3, 6]  # 0.025, 0.125, 0.375, 0.75 of 8 steps (the first two both round to step 1)
+    assert run.gain == pytest.approx(run.last["rho"].iloc[-1] - run.last["rho"].iloc[0])
+
+
+def test_seed_table_flags_are_the_claims_predicates(data, runs):
+    extra = ex.extra_seed_runs(data, [1], width=8, depth=2, lr=0.1, batch_size=50, epochs=1, checkpoint_every=2,
+                               device="cpu")
+    assert [r.activation for r in extra[1]] == list(ex.SEED_ACTIVATIONS) and np.isnan(extra[1][0].certified).all()
+    seeds = ex.seed_table({0: [runs["tanh"], runs["relu"]], **extra})
+    assert seeds["seed"].tolist() == [0, 0, 1, 1]
+    for _, row in seeds.iterrows():
+        assert row["level"] == claims.level_holds(row["level_spearman"])
+        assert row["changes"] == claims.changes_hold(row["sign_agreement"], row["phi"], row["fisher_p"],
+                                                     row["detrended_spearman"])
+        assert row["toward_output"] == (row["drops"] == 0)
+    flags = ex.seed_flags(seeds, "level")
+    assert list(flags) == ["tanh", "relu"] and all(len(v) == 2 for v in flags.values())
+
+
+def test_claim_values_from_the_tables(runs):
+    table = ex.synchronicity_table(list(runs.values()))
+    levels = ex.level_values(table, list(runs.values()))
+    assert set(levels) == {"tanh", "relu"}
+    assert levels["relu"] == ex.last_layer_row(table, runs["relu"])["level_spearman"] or math.isnan(levels["relu"])
+    changes = ex.change_values(table, [runs["relu"]])
+    assert set(changes["relu"]) == {"agreement", "n", "sign_p", "phi", "fisher_p", "detrended"}
+    assert ex.final_rho_values([runs["tanh"]])["tanh"] == runs["tanh"].tracking.final_rho().tolist()
+
+
+def test_trained_or_all_falls_back_to_every_run(runs):
+    everything = list(runs.values())
+    trained = [r for r in everything if r.final_accuracy >= claims.TRAINED]
+    assert ex.trained_or_all(everything) == (trained or everything)
+    assert ex.trained_or_all([]) == []
+
+
+def test_interventional_values_take_the_latest_states_in_order():
+    rows = [dict(activation="relu", step=s, layer=l, spearman=s / 10 + l / 100)
+            for s in (1, 2, 3, 4) for l in (1, 2)]
+    values = ex.interventional_values(pd.DataFrame(rows), depth=2)
+    assert values["relu"]["last"] == pytest.approx([0.22, 0.32, 0.42])
+    assert values["relu"]["first"] == pytest.approx([0.21, 0.31, 0.41])
+    assert values["relu"]["early"] == pytest.approx(0.12)
+
+
+def width_frame(small_per_pair):
+    rows = []
+    for width in (8, 16):
+        for sample, per_pair in (("all", 400), ("small", small_per_pair)):
+            rows.append(dict(width=width, stage="trained", sample=sample, per_pair=per_pair,
+                             in_sample=0.9 + width / 1000, heldout=0.8 + width / 1000, shuffled=0.6,
+                             shuffled_heldout=0.47 if width == 16 else 0.51, shuffled_certified=width / 16))
+    return pd.DataFrame(rows)
+
+
+def test_width_values_and_the_cover_regime():
+    values = ex.width_values(width_frame(small_per_pair=10))
+    assert values["in_sample_wide"] - values["in_sample_narrow"] == pytest.approx(0.008)
+    assert values["shuffled_certified_saturated"] == 1.0  # only width 16 >= 10 points per pair
+    assert values["shuffled_heldout_max_deviation"] == pytest.approx(0.03)
+    assert math.isnan(ex.width_values(width_frame(small_per_pair=40))["shuffled_certified_saturated"])
+    assert set(values) == set(claims.WIDTH_KEYS)
+
+
+def test_width_study_rows(data):
+    frame = ex.width_study(data, widths=[4, 8], depth=1, epochs=1, lr=0.1, batch_size=50, small_per_class=4,
+                           seed=0, device="cpu")
+    assert len(frame) == 2 * 2 * 2 and frame["per_pair"].tolist()[:2] == [2 * 200 // 10, 8]
+    assert frame["shuffled_certified"].notna().sum() == 4  # the small sample only
+
+
+def test_parse_widths_and_calibration_setting(data):
+    assert ex.parse_widths("8,32,128") == [8, 32, 128]
+    assert not ex.is_calibration_setting(data)
