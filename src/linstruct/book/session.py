@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -76,10 +77,9 @@ class ChapterRun:
         for claim in claims:
             glue(f"{claim.id}_verdict", claim.verdict, display=False)
             for key, value in claim.measured.items():
-                if key in claim.undefined:
-                    glue(f"{claim.id}_{key}", "undefined", display=False)
-                else:
-                    self.glue_number(f"{claim.id}_{key}", value)
+                # An undefined value is glued as NaN, so prose that formats it shows "nan" (the
+                # claims table gives the reason) instead of failing the build.
+                self.glue_number(f"{claim.id}_{key}", math.nan if key in claim.undefined else value)
         table = HTML(claims_html(claims))
         glue(f"{self.chapter}_claims", table, display=False)
         display(table)
