@@ -30,7 +30,7 @@ import json
 import logging
 import os
 import shutil
-import tempfile
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -140,7 +140,8 @@ def write_run(out: Path, run: Run, files: Mapping[str, bytes], error: str) -> Pa
     atomically: built under a hidden name beside it, then renamed into place."""
     folder = run_folder(out, run)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{run.run_id}-", dir=folder.parent))
+    staging = folder.parent / f".{run.run_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
     contents = dict(files) | {"params.json": json.dumps({"chapter": run.chapter, **run.params}, indent=2,
                                                         default=str).encode()}
     if error:
