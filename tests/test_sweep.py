@@ -161,3 +161,7 @@ def test_run_folder_is_replaced_whole_and_leaves_nothing_beside_it(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["params.json", "results.json", "toolkit.ipynb"]
     assert json.loads((folder / "params.json").read_text()) == {"chapter": "toolkit", **run.params}
     assert is_finished(folder) and [p.name for p in (tmp_path / "runs").iterdir()] == [run.run_id]
+    debris = tmp_path / "runs" / f".{run.run_id}-0123abcd"  # left by a sweep killed while writing a folder
+    debris.mkdir()
+    (debris / "results.json").write_text("{}")
+    assert run_sweep([], tmp_path) == [] and not debris.exists() and is_finished(folder)
