@@ -78,15 +78,18 @@ def cluster(tmp_path):
         stop(processes)
 
 
-def kill_a_worker_holding_a_run(observer: Client) -> tuple[str, tuple]:
+def kill_a_worker_holding_a_run(observer: Client) -> tuple[str, tuple, float]:
     """SIGKILL the process of the first worker seen holding a run for KILL_AFTER_S; return
-    its address and the runs it held."""
+    its address, the runs it held and the seconds until its nanny had a new worker registered."""
     address, keys = wait_for(lambda: next(((w, k) for w, k in observer.processing().items() if k), None),
                              60, "no worker took a run")
     time.sleep(KILL_AFTER_S)
     pid = observer.run(os.getpid, workers=[address])[address]
     os.kill(pid, signal.SIGKILL)
-    return address, tuple(keys)
+    killed = time.monotonic()
+    wait_for(lambda: address not in (workers := observer.scheduler_info()["workers"]) and len(workers) == 2,
+             60, "the killed worker was not replaced")
+    return address, tuple(keys), time.monotonic() - killed
 
 
 def comparable(results: dict) -> dict:
@@ -108,7 +111,7 @@ def test_sweep_on_a_hand_started_cluster_survives_a_killed_worker(cluster, tmp_p
         sweep = subprocess.Popen(command, cwd=tmp_path / "client", stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True, start_new_session=True)
         try:
-            victim, held = kill_a_worker_holding_a_run(observer)
+            victim, held, restart_s = kill_a_worker_holding_a_run(observer)
             output, _ = sweep.communicate(timeout=DEADLINE_S)
         finally:
             stop([sweep])
@@ -119,8 +122,8 @@ def test_sweep_on_a_hand_started_cluster_survives_a_killed_worker(cluster, tmp_p
     assert f"{len(runs)} runs ({len(runs)} run now, 0 already finished, 0 failed)" in output
     tries = {r.key: sum(step[0] == r.key and step[2] == "processing" for step in story) for r in runs}
     done = {r.key: sum(step[0] == r.key and step[2] == "memory" for step in story) for r in runs}
-    print(f"\nkilled {victim} after it held {held} for {KILL_AFTER_S} s; tries per run {tries}; "
-          f"sweep {elapsed:.0f} s")
+    print(f"\nkilled {victim} after it held {held} for {KILL_AFTER_S} s, replaced after {restart_s:.1f} s; "
+          f"tries per run {tries}; sweep {elapsed:.0f} s")
     assert all(tries[key] == 2 for key in held) and all(tries[r.key] == 1 for r in runs if r.key not in held)
     assert set(done.values()) == {1}  # every run finished exactly once
     assert sorted(p.name for p in (out / "runs").iterdir()) == sorted(r.run_id for r in runs)  # nothing half-written
