@@ -1,4 +1,5 @@
-"""Sweeps: planning, resuming, failures, unreachable schedulers, the table and figure."""
+"""Sweeps: planning, resuming, failures, worker checks and deaths, unreachable schedulers,
+the table and figure. A hand-started cluster is tested in test_sweep_cluster.py."""
 import json
 import os
 import signal
@@ -6,13 +7,17 @@ import subprocess
 import sys
 import time
 
+import dask
 import pandas as pd
 import pytest
 
+from linstruct.run import sweep
 from linstruct.studies import get_chapter
 from linstruct.run.cli import main
-from linstruct.run.sweep import Run, SweepError, connect, parse_grid, parse_seeds, plan, run_folder, run_sweep
+from linstruct.run.sweep import (Run, SweepError, collect, connect, disconnect, is_finished, parse_grid, parse_seeds,
+                             plan, run_folder, run_sweep, write_run)
 from linstruct.run.sweep_report import holding_rates, sweep_figure, tidy_table
+from linstruct.run.sweep_worker import fingerprint, mismatch, worker_environment
 
 
 def test_parse_seeds():
@@ -108,3 +113,55 @@ def test_table_and_figure_from_written_results(tmp_path):
     assert rates.loc[0, "reproduced"] == 0.5 and rates.loc[0, "runs"] == 4
     fig = sweep_figure(table, ["width"])
     assert [ax.get_xlabel() for ax in fig.axes] == ["width", "width"]
+
+
+def test_worker_environment_defaults_to_one_thread_and_keeps_what_is_given():
+    assert worker_environment({}) == {"LINSTRUCT_THREADS": "1", "OMP_NUM_THREADS": "1", "LINSTRUCT_INTERACTIVE": "0"}
+    assert worker_environment({"LINSTRUCT_THREADS": "4"})["OMP_NUM_THREADS"] == "4"
+    assert worker_environment({"LINSTRUCT_THREADS": "4", "OMP_NUM_THREADS": "2"})["OMP_NUM_THREADS"] == "2"
+
+
+def test_mismatch_names_what_differs():
+    ours = fingerprint("toolkit")
+    assert len(ours["notebook"]) == 64 and mismatch(ours, ours, "toolkit") == ""
+    assert "has linstruct 0.0.1 but the sweep was started with" in mismatch(ours | {"linstruct": "0.0.1"}, ours,
+                                                                              "toolkit")
+    assert "has no notebook of chapter 'toolkit'" in mismatch(ours | {"notebook": None}, ours, "toolkit")
+    assert "a different notebook of chapter 'toolkit'" in mismatch(ours | {"notebook": "0" * 64}, ours, "toolkit")
+
+
+def test_a_worker_with_another_version_stops_the_sweep_before_any_run(tmp_path, monkeypatch):
+    monkeypatch.setattr(sweep, "fingerprint", lambda chapter: fingerprint(chapter) | {"linstruct": "9.9.9"})
+    runs = plan("toolkit", {"width": [16, 32]}, [0], "smoke")
+    with pytest.raises(SweepError, match=r"worker .* has linstruct 0\.1\.0 but the sweep was started with 9\.9\.9"):
+        run_sweep(runs, tmp_path, workers=1, progress=False)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_that_keeps_killing_its_worker_is_recorded_as_failed(tmp_path):
+    run = plan("toolkit", {"width": [16]}, [0], "smoke")[0]
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        client = connect(None, 1)  # the local scheduler reads the setting when it starts
+    try:
+        status = collect(client.submit(os._exit, 1, key=run.key), run, tmp_path)
+    finally:
+        disconnect(client)
+    assert status["status"] == "failed"
+    assert "its worker died each of the 2 times it ran" in status["error"]
+    assert "distributed.scheduler.allowed-failures = 1" in status["error"]
+    folder = run_folder(tmp_path, run)
+    assert not is_finished(folder) and json.loads((folder / "error.json").read_text())["error"] == status["error"]
+    assert tidy_table([run], tmp_path)["error"].iloc[0] == status["error"]
+
+
+def test_run_folder_is_replaced_whole_and_leaves_nothing_beside_it(tmp_path):
+    run = plan("toolkit", {"width": [16]}, [0], "smoke")[0]
+    write_run(tmp_path, run, {"toolkit.ipynb": b"{}"}, "cell 3: ValueError: boom")
+    folder = write_run(tmp_path, run, {"results.json": b'{"claims": []}', "toolkit.ipynb": b"{}"}, "")
+    assert sorted(p.name for p in folder.iterdir()) == ["params.json", "results.json", "toolkit.ipynb"]
+    assert json.loads((folder / "params.json").read_text()) == {"chapter": "toolkit", **run.params}
+    assert is_finished(folder) and [p.name for p in (tmp_path / "runs").iterdir()] == [run.run_id]
+    debris = tmp_path / "runs" / f".{run.run_id}-0123abcd"  # left by a sweep killed while writing a folder
+    debris.mkdir()
+    (debris / "results.json").write_text("{}")
+    assert run_sweep([], tmp_path) == [] and not debris.exists() and is_finished(folder)

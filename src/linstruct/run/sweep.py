@@ -1,15 +1,26 @@
 """Parameter sweeps over a chapter on a Dask cluster, resumable run by run.
 
 A sweep is a grid of parameter values times a list of seeds. Each run executes the
-chapter notebook with papermill (as ``linstruct run`` does) in its own folder named by
-a hash of chapter, parameters and package version; a folder that already holds a
-``results.json`` is finished and skipped, so an interrupted sweep resumes where it
-stopped. A run that fails (a bad parameter, an error in a cell) writes ``error.json``
+chapter notebook with papermill (as ``linstruct run`` does). The sweep's output folder
+exists only where the sweep was started: a worker executes its run in a scratch folder
+of its own and returns the run's files (``results.json``, the executed notebook) to the
+client, which writes them into ``OUT/runs/<run_id>/`` (a hash of chapter, parameters and
+package version) atomically: the folder is built under a hidden name beside it and
+renamed into place, so a folder under its run id is always complete. A folder that holds
+a ``results.json`` is finished and skipped, so an interrupted sweep resumes where it
+stopped. A run that fails (a bad parameter, an error in a cell) gets an ``error.json``
 with its message and does not stop the others.
 
-Runs go to a ``distributed.LocalCluster`` (one process per worker, one thread each)
+A run whose worker dies is rescheduled by Dask; after ``allowed-failures + 1`` worker
+deaths (Dask's ``distributed.scheduler.allowed-failures``, 3 by default: 4 tries) the
+run is recorded as failed with a message that says so. Every task first checks that its
+worker runs the client's ``linstruct`` version and chapter notebook; a worker that does
+not stops the sweep at once.
+
+Runs go to a ``distributed.LocalCluster`` (one process per worker, one task at a time)
 or to any running Dask scheduler given by address, so SLURM or Kubernetes clusters
-started with dask-jobqueue or dask-kubernetes work without code changes.
+started with dask-jobqueue or dask-kubernetes work without code changes. Each run uses
+``LINSTRUCT_THREADS`` torch threads (default 1).
 """
 from __future__ import annotations
 
@@ -18,20 +29,22 @@ import itertools
 import json
 import logging
 import os
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from linstruct import __version__
-from linstruct.studies import get_chapter
 from linstruct.core.parameters import ChapterSpec, ParameterError
+from linstruct.run.sweep_worker import execute, fingerprint, worker_environment
+from linstruct.studies import get_chapter
 
-WORKER_ENV = {"LINSTRUCT_THREADS": "1", "OMP_NUM_THREADS": "1", "LINSTRUCT_INTERACTIVE": "0"}
 CONNECT_TIMEOUT_S = 5
 
 
 class SweepError(RuntimeError):
-    """A sweep that cannot start: bad grid, unreachable scheduler."""
+    """A sweep that cannot start or go on: bad grid, unreachable scheduler, mismatched worker."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,11 @@ class Run:
         key = json.dumps({"chapter": self.chapter, "parameters": self.params, "version": __version__},
                          sort_keys=True, default=str)
         return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    @property
+    def key(self) -> str:
+        """The run's Dask task key."""
+        return f"run-{self.run_id}"
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -109,7 +127,7 @@ def run_folder(out: Path, run: Run) -> Path:
 
 
 def is_finished(folder: Path) -> bool:
-    """A run is finished when its notebook wrote a readable ``results.json``."""
+    """A run is finished when its folder holds a readable ``results.json``."""
     try:
         json.loads((folder / "results.json").read_text())
         return True
@@ -117,36 +135,54 @@ def is_finished(folder: Path) -> bool:
         return False
 
 
-def execute(run: Run, folder: str) -> dict:
-    """Execute one run into ``folder`` (on a worker); return ``{"run_id", "status", "error"}``."""
-    for name, value in WORKER_ENV.items():
-        os.environ.setdefault(name, value)
-    from papermill.exceptions import PapermillExecutionError
+def write_run(out: Path, run: Run, files: Mapping[str, bytes], error: str) -> Path:
+    """Write the run's folder (``files``, ``params.json``, ``error.json`` if ``error``)
+    atomically: built under a hidden name beside it, then renamed into place."""
+    folder = run_folder(out, run)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = folder.parent / f".{run.run_id}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    contents = dict(files) | {"params.json": json.dumps({"chapter": run.chapter, **run.params}, indent=2,
+                                                        default=str).encode()}
+    if error:
+        contents["error.json"] = json.dumps({"error": error}, indent=2).encode()
+    for name, data in contents.items():
+        (staging / name).parent.mkdir(parents=True, exist_ok=True)
+        (staging / name).write_bytes(data)
+    if folder.exists():  # an unfinished attempt: move it aside, never delete it in place
+        folder.rename(staging.with_name(staging.name + "-old"))
+    staging.rename(folder)
+    shutil.rmtree(staging.with_name(staging.name + "-old"), ignore_errors=True)
+    return folder
 
-    from linstruct.run.runner import run_chapter
 
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "params.json").write_text(json.dumps({"chapter": run.chapter, **run.params}, indent=2, default=str))
-    (path / "error.json").unlink(missing_ok=True)
-    spec = get_chapter(run.chapter)
+def collect(future, run: Run, out: Path) -> dict:
+    """Write the outcome of ``run``'s future into ``out``; return its status record.
+
+    A run whose workers all died is recorded as failed; a worker that cannot run
+    the task at all (no or another linstruct) raises :class:`SweepError`.
+    """
+    from distributed import KilledWorker
+
     try:
-        spec.resolve(**run.params)  # a value kept as text fails here, naming its parameter
-        run_chapter(spec, run.params, path, html=False)
-        return {"run_id": run.run_id, "status": "finished", "error": ""}
-    except ParameterError as error:
-        message = str(error)
-    except PapermillExecutionError as error:
-        message = f"cell {error.exec_count}: {error.ename}: {error.evalue}"
-    except Exception as error:  # recorded, never fatal to the sweep
-        message = f"{type(error).__name__}: {error}"
-    (path / "error.json").write_text(json.dumps({"error": message}, indent=2))
-    return {"run_id": run.run_id, "status": "failed", "error": message}
+        record = future.result()
+    except KilledWorker as error:
+        record = {"status": "failed", "files": {},
+                  "error": f"its worker died each of the {error.allowed_failures + 1} times it ran (killed, or out "
+                           f"of memory?); Dask gives up after distributed.scheduler.allowed-failures = "
+                           f"{error.allowed_failures} worker deaths"}
+    except Exception as error:
+        raise SweepError(f"a worker could not run {run.key}: {type(error).__name__}: {error}; every worker needs "
+                         f"linstruct {__version__} installed editable from a clone of the book") from None
+    if record["status"] == "incompatible":
+        raise SweepError(record["error"])
+    write_run(out, run, record["files"], record["error"])
+    return {"run_id": run.run_id, "status": record["status"], "error": record["error"]}
 
 
 def connect(scheduler: str | None, workers: int):
     """A Dask client: to ``scheduler`` if given (error within seconds if unreachable),
-    else to a new LocalCluster of ``workers`` single-threaded processes."""
+    else to a new LocalCluster of ``workers`` processes running one task at a time."""
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -158,8 +194,16 @@ def connect(scheduler: str | None, workers: int):
     if workers < 1:
         raise SweepError(f"--workers must be at least 1, got {workers}")
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR, env=dict(WORKER_ENV))
+                           silence_logs=logging.ERROR, env=worker_environment(os.environ))
     return Client(cluster)
+
+
+def disconnect(client) -> None:
+    """Close ``client`` and the local cluster it started, if any."""
+    cluster = client.cluster
+    client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 def run_sweep(runs: Sequence[Run], out: Path, *, scheduler: str | None = None, workers: int = 2,
@@ -170,6 +214,8 @@ def run_sweep(runs: Sequence[Run], out: Path, *, scheduler: str | None = None, w
     done, running and failed.
     """
     out.mkdir(parents=True, exist_ok=True)
+    for debris in (out / "runs").glob(".*"):  # folders of a client killed while writing them
+        shutil.rmtree(debris, ignore_errors=True)
     statuses = {r.run_id: {"run_id": r.run_id, "status": "skipped", "error": ""} for r in runs
                 if is_finished(run_folder(out, r))}
     todo = [r for r in runs if r.run_id not in statuses]
@@ -180,20 +226,17 @@ def run_sweep(runs: Sequence[Run], out: Path, *, scheduler: str | None = None, w
         client = connect(scheduler, workers)
         try:
             slots = sum(client.nthreads().values()) or 1
-            futures = [client.submit(execute, r, str(run_folder(out, r)), pure=False, key=f"run-{r.run_id}")
-                       for r in todo]
+            expected = {chapter: fingerprint(chapter) for chapter in {r.chapter for r in todo}}
+            futures = {client.submit(execute, r, expected[r.chapter], pure=False, key=r.key): r for r in todo}
             bar = tqdm(total=len(todo), desc=f"{runs[0].chapter} sweep", unit="run", disable=not progress)
             failed = 0
             for future in as_completed(futures):
-                status = future.result()
+                status = collect(future, futures[future], out)
                 statuses[status["run_id"]] = status
                 failed += status["status"] == "failed"
                 bar.update()
                 bar.set_postfix(running=min(slots, len(todo) - bar.n), failed=failed)
             bar.close()
         finally:
-            cluster = client.cluster
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            disconnect(client)
     return [statuses[r.run_id] for r in runs]
