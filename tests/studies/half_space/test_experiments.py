@@ -40,7 +40,7 @@ def circle(request):
 def test_circle_runs_follow_the_dtype_and_snapshot_epochs(circle):
     dtype = circle.runs["dlgn"].model.head_weight.dtype
     assert all(run.model.head_weight.dtype == dtype for run in circle.runs.values())
-    assert sorted(circle.runs["dlgn"].snapshots) == ex.snapshot_epochs(5) == [0, 1, 2, 3, 5]
+    assert sorted(circle.runs["dlgn"].snapshots.states) == ex.snapshot_epochs(5) == [0, 1, 2, 3, 5]
     assert circle.top_mask.tolist() == [True] * 20 + [False] * 20
 
 
