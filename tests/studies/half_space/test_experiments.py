@@ -2,7 +2,6 @@
 that feed the claims, in float32 and float64."""
 import inspect
 
-import pandas as pd
 import pytest
 import torch
 

@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
 from linstruct.studies.half_space.experiments import scaled_error
+from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
 
 
 def tiny(family, value_input="pwc", bias=True, seed=0, d=3):

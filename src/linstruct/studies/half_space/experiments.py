@@ -10,8 +10,8 @@ evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes expli
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import pandas as pd
 import torch

@@ -73,7 +73,7 @@ def allocation_figure(overlap: pd.DataFrame) -> plt.Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for key, colour in zip(("dlgn", "sf", "relu", "frozen"), sns.color_palette()):
         part = overlap[overlap["key"] == key]
-        for i, (seed, g) in enumerate(part.groupby("seed")):
+        for i, (_, g) in enumerate(part.groupby("seed")):
             name = label(key) if i == 0 else None
             left.plot(g["epoch"], g["R_over_R0"], color=colour, marker="o", ms=3, label=name)
             right.plot(g["epoch"], g["bottom_mean"] / g["bottom_mean"].iloc[0], color=colour, marker="o", ms=3,
