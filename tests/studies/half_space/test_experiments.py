@@ -2,7 +2,6 @@
 that feed the claims, in float32 and float64."""
 import inspect
 
-import pandas as pd
 import pytest
 import torch
 
@@ -40,7 +39,7 @@ def circle(request):
 def test_circle_runs_follow_the_dtype_and_snapshot_epochs(circle):
     dtype = circle.runs["dlgn"].model.head_weight.dtype
     assert all(run.model.head_weight.dtype == dtype for run in circle.runs.values())
-    assert sorted(circle.runs["dlgn"].snapshots) == ex.snapshot_epochs(5) == [0, 1, 2, 3, 5]
+    assert sorted(circle.runs["dlgn"].snapshots.states) == ex.snapshot_epochs(5) == [0, 1, 2, 3, 5]
     assert circle.top_mask.tolist() == [True] * 20 + [False] * 20
 
 

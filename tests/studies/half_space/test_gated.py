@@ -1,12 +1,11 @@
-"""Gated networks: the path-sum identity (Theorem 1), the model family and the stacked training."""
+"""Gated networks: the path-sum identity (Theorem 1) and the model family (stacked training: test_gated_stacked.py)."""
 import math
 
 import pytest
 import torch
 
-from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
 from linstruct.studies.half_space.experiments import scaled_error
-from linstruct.studies.half_space.gated_training import train_stack
+from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
 
 
 def tiny(family, value_input="pwc", bias=True, seed=0, d=3):
@@ -111,20 +110,6 @@ def test_copies_equal_separately_built_models_and_members():
     assert torch.equal(stack.member(1)(x)[0], alone(x)[0])
 
 
-def test_stacked_training_follows_each_copy_alone_and_frozen_gating_stays_put():
-    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(0))
-    y = torch.sin(3 * x[:, 0])
-    stack = GatedNet("dlgn", 2, 6, 3, seeds=(0, 1), regime="frozen-gating")
-    alone = GatedNet("dlgn", 2, 6, 3, seeds=(1,), regime="frozen-gating")
-    gating_before = [p.clone() for p in stack.gating_parameters()]
-    a = train_stack(stack, x, y, task="regression", epochs=3, lr=1e-2, batch_size=8, snapshot_epochs=(0, 3))
-    b = train_stack(alone, x, y, task="regression", epochs=3, lr=1e-2, batch_size=8)
-    assert torch.allclose(stack(x)[1], alone(x)[0], atol=1e-5)
-    assert all(torch.equal(p, q) for p, q in zip(gating_before, stack.gating_parameters()))
-    assert not torch.equal(a.at(0).head_weight, a.at(3).head_weight)
-    assert a.history["loss"].iloc[-1] == pytest.approx(b.history["loss"].iloc[-1], rel=1e-4)
-
-
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="family"):
         GatedNet("cnn", 2, 4, 2)
@@ -145,19 +130,3 @@ def test_steps_to_sustained_needs_strictly_below():
     assert steps_to_sustained([0.02, 0.0099, 0.0099, 0.0099], [0, 10, 20, 30], 0.01, patience=3) == 10
     assert steps_to_sustained([0.005] * 4, [0, 1, 2, 3], 0.01, patience=5) == math.inf  # too few records
 
-
-def test_stacked_training_in_float64_keeps_the_dtype_and_lowers_the_loss():
-    x = torch.randn(40, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    y = torch.sin(3 * x[:, 0])
-    model = GatedNet("dlgn", 2, 6, 3, seeds=(0, 1), dtype=torch.float64)
-    run = train_stack(model, x, y, task="regression", epochs=20, lr=1e-2, batch_size=8)
-    assert all(p.dtype == torch.float64 for p in model.parameters())
-    first, last = run.history[run.history["epoch"] == 0], run.history[run.history["epoch"] == 20]
-    assert (last["loss"].to_numpy() < first["loss"].to_numpy()).all()
-
-
-def test_training_refuses_data_on_another_device():
-    model = GatedNet("dlgn", 2, 4, 2)
-    x, y = torch.zeros(8, 2, device="meta"), torch.zeros(8, device="meta")
-    with pytest.raises(ValueError, match="model is on cpu but x is on meta"):
-        train_stack(model, x, y, task="regression", epochs=1, lr=1e-2, batch_size=4)

@@ -6,8 +6,16 @@ import pytest
 import torch
 
 from linstruct.studies.half_space.gated import GatedNet
-from linstruct.studies.half_space.hyperplanes import (angle_entropy, cluster_count, clustering_table, effective_hyperplanes,
-                                   line_distances, modal_bin_share, normal_angles, share_near)
+from linstruct.studies.half_space.hyperplanes import (
+    angle_entropy,
+    cluster_count,
+    clustering_table,
+    effective_hyperplanes,
+    line_distances,
+    modal_bin_share,
+    normal_angles,
+    share_near,
+)
 
 
 @pytest.mark.parametrize("family", ["dlgn", "dlgn-sf"])

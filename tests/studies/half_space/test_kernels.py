@@ -5,8 +5,14 @@ import pytest
 import torch
 
 from linstruct.studies.half_space.gated import GatedNet
-from linstruct.studies.half_space.kernels import (block_ratio, empirical_ntk, hard_overlap, layer_kernels, overlap_kernel,
-                                                trace_normalise)
+from linstruct.studies.half_space.kernels import (
+    block_ratio,
+    empirical_ntk,
+    hard_overlap,
+    layer_kernels,
+    overlap_kernel,
+    trace_normalise,
+)
 
 
 def model_and_inputs(family="dlgn"):

@@ -10,16 +10,16 @@ evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes expli
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Sequence
 
 import pandas as pd
 import torch
 
 from linstruct.data import Dataset, load_dataset
+from linstruct.nn.fit import Snapshots, evaluate, final, fit
 from linstruct.studies.half_space.claims import CONVERGED_MSE, CONVERGED_PATIENCE
-from linstruct.studies.half_space.gated import GatedNet, path_sum, steps_to_sustained
-from linstruct.studies.half_space.gated_training import TrainedStack, evaluate_copies, train_stack
+from linstruct.studies.half_space.gated import GatedNet, hard_gates, path_sum, steps_to_sustained
 from linstruct.studies.half_space.hyperplanes import clustering_table
 from linstruct.studies.half_space.kernels import block_ratio, empirical_ntk, hard_overlap, relative_change
 
@@ -91,6 +91,32 @@ def kernel_epochs(epochs: int) -> list[int]:
     return sorted(e for e in grid if e <= epochs)
 
 
+@dataclass
+class TrainedStack:
+    """A trained stack, its ``fit`` history (``train_loss``: the full training set's loss per copy
+    and epoch) and its parameter snapshots (``snapshots.at(epoch)``)."""
+
+    model: GatedNet
+    history: pd.DataFrame
+    snapshots: Snapshots
+
+
+def fit_stack(model: GatedNet, data: Dataset, *, epochs: int, lr: float, batch_size: int, order_seed: int,
+              snapshots: Sequence[int] = ()) -> TrainedStack:
+    """Train every copy of ``model`` on the regression ``data`` with Adam; all copies see the same
+    minibatches, shuffled by a generator seeded ``order_seed``; snapshots at the epochs ``snapshots``."""
+    kept = Snapshots(snapshots)
+    history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="shared", order_seed=order_seed,
+                  on_epoch=kept)
+    return TrainedStack(model, history, kept)
+
+
+def hard_gate_mse(model: GatedNet, data: Dataset) -> torch.Tensor:
+    """Each copy's training-set MSE with step gates 1[eta >= 0] in place of the soft ones: (S,)."""
+    with hard_gates(model):
+        return evaluate(model, data.x_train, data.y_train, "regression")["loss"]
+
+
 def steps_to_converge(losses: Sequence[float], steps: Sequence[int]) -> float:
     """The first step of a run of ``CONVERGED_PATIENCE`` records below ``CONVERGED_MSE`` (inf: none)."""
     return steps_to_sustained(losses, steps, CONVERGED_MSE, CONVERGED_PATIENCE)
@@ -146,9 +172,8 @@ def train_circle(data: Dataset, arch: Architecture, *, epochs: int, lr: float, b
     """Train each learner in ``keys`` over ``seeds`` (one stack per learner) on the circle ``data``, with
     Adam, minibatches in the order of ``seeds[0]``, and snapshots at :func:`snapshot_epochs`."""
     data = on_device(data, device)
-    runs = {key: train_stack(build(key, arch, 2, 1, seeds, device=device), data.x_train, data.y_train,
-                             task="regression", epochs=epochs, lr=lr, batch_size=batch_size, seed=seeds[0],
-                             snapshot_epochs=snapshot_epochs(epochs))
+    runs = {key: fit_stack(build(key, arch, 2, 1, seeds, device=device), data, epochs=epochs, lr=lr,
+                           batch_size=batch_size, order_seed=seeds[0], snapshots=snapshot_epochs(epochs))
             for key in keys}
     return CircleRuns(data, runs, epochs)
 
@@ -157,11 +182,11 @@ def learning_table(circle: CircleRuns) -> pd.DataFrame:
     """Per learner and seed: final full-data MSE, hard-gate MSE, steps to sustained convergence."""
     rows = []
     for key, run in circle.runs.items():
-        hard = evaluate_copies(run.model, circle.data.x_train, circle.data.y_train, "regression", hard=True)["loss"]
-        for i, (seed, h) in enumerate(run.history.groupby("seed", sort=False)):
-            rows.append({"learner": label(key), "key": key, "seed": seed, "final_mse": float(h["loss"].iloc[-1]),
-                         "hard_gate_mse": float(hard[i]),
-                         STEPS_COLUMN: steps_to_converge(h["loss"].tolist(), h["step"].tolist())})
+        hard = hard_gate_mse(run.model, circle.data)
+        for i, h in run.history.groupby("copy"):
+            rows.append({"learner": label(key), "key": key, "seed": run.model.seeds[i],
+                         "final_mse": float(h["train_loss"].iloc[-1]), "hard_gate_mse": float(hard[i]),
+                         STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist())})
     return pd.DataFrame(rows)
 
 
@@ -193,7 +218,7 @@ def overlap_over_training(circle: CircleRuns, keys: Sequence[str] = ("dlgn", "fr
         run = circle.runs[key]
         initial = {}
         for epoch in kernel_epochs(circle.epochs):
-            model = run.at(epoch)
+            model = run.snapshots.at(epoch)
             for i, seed in enumerate(model.seeds):
                 omega = hard_overlap(model, x, i)
                 if epoch == 0:
@@ -242,7 +267,7 @@ def kernel_panels(circle: CircleRuns, keys: Sequence[str] = ("relu", "dlgn")) ->
     panels = {}
     for key in keys:
         for epoch in (0, min(EARLY_EPOCH, circle.epochs), circle.epochs):
-            model = circle.runs[key].at(epoch).member(0)
+            model = circle.runs[key].snapshots.at(epoch).member(0)
             panels[(key, "overlap", epoch)] = hard_overlap(model, x, 0).cpu().numpy()
             with torch.enable_grad():
                 panels[(key, "ntk", epoch)] = empirical_ntk(model, x).cpu().numpy()
@@ -265,7 +290,7 @@ def clustering_over_seeds(circle: CircleRuns, keys: Sequence[str] = ("dlgn", "sf
     rows = []
     for key in keys:
         for stage, epoch in (("init", 0), ("final", circle.epochs)):
-            model = circle.runs[key].at(epoch)
+            model = circle.runs[key].snapshots.at(epoch)
             for i, seed in enumerate(model.seeds):
                 rows += [{"learner": label(key), "key": key, "seed": seed, "stage": stage, **r}
                          for r in clustering_table(model, i)]
@@ -299,16 +324,13 @@ def beta_sweep(data: Dataset, arch: Architecture, *, betas: Sequence[float], epo
     rows, runs = [], {}
     for key in ("dlgn", "frozen"):
         model = build(key, arch, 2, 1, [seed] * len(betas), beta=list(betas), device=device)
-        run = train_stack(model, data.x_train, data.y_train, task="regression", epochs=epochs, lr=lr,
-                          batch_size=batch_size, seed=seed)
-        runs[key] = run
-        hard = evaluate_copies(model, data.x_train, data.y_train, "regression", hard=True)["loss"]
-        history = run.history.assign(copy=run.history.groupby("epoch").cumcount())
+        run = runs[key] = fit_stack(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order_seed=seed)
+        hard = hard_gate_mse(model, data)
         for i, beta in enumerate(betas):
-            h = history[history["copy"] == i]
-            rows.append({"beta": float(beta), "regime": label(key), "key": key, "final_mse": float(h["loss"].iloc[-1]),
-                         "hard_gate_mse": float(hard[i]),
-                         STEPS_COLUMN: steps_to_converge(h["loss"].tolist(), h["step"].tolist())})
+            h = run.history[run.history["copy"] == i]
+            rows.append({"beta": float(beta), "regime": label(key), "key": key,
+                         "final_mse": float(h["train_loss"].iloc[-1]), "hard_gate_mse": float(hard[i]),
+                         STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist())})
     return BetaSweep(pd.DataFrame(rows), runs)
 
 
@@ -362,13 +384,12 @@ def train_fashion(data: Dataset, arch: Architecture, *, epochs: int, lr: float, 
         model = build(key, arch, data.in_features, data.num_classes, seeds, device=device)
         if key == "dlgn":
             ratios["init"] = class_ratio(model, xp, yp)
-        train_stack(model, data.x_train, data.y_train, task="classification", epochs=epochs, lr=lr,
-                    batch_size=FMNIST_BATCH_SIZE, seed=seeds[0], record_every=epochs)
+        history = fit(model, data, epochs=epochs, lr=lr, batch_size=FMNIST_BATCH_SIZE, order="shared",
+                      order_seed=seeds[0], evaluate_every=epochs)
         if key == "dlgn":
             ratios["final"] = class_ratio(model, xp, yp)
-        accuracy = evaluate_copies(model, data.x_test, data.y_test, "classification")["accuracy"]
         rows += [{"learner": label(key), "key": key, "seed": s, "test_accuracy": 100 * float(a)}
-                 for s, a in zip(seeds, accuracy)]
+                 for s, a in zip(seeds, final(history, "test_accuracy"))]
     return FashionRuns(data, pd.DataFrame(rows), ratios)
 
 

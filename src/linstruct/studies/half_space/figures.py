@@ -37,12 +37,12 @@ def circle_figure(data: Dataset) -> plt.Figure:
 def loss_figure(circle: CircleRuns) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     for key, run in circle.runs.items():
-        h = run.history.groupby("step")["loss"]
+        h = run.history.groupby("step")["train_loss"]
         mid, low, high = h.median(), h.min(), h.max()
         ax.plot(mid.index, mid.values, label=label(key))
         ax.fill_between(mid.index, low.values, high.values, alpha=0.2)
     ax.axhline(CONVERGED_MSE, ls=":", color="black", label=f"MSE {CONVERGED_MSE}")
-    ax.set(yscale="log", title=f"Training on the circle ({circle.runs['dlgn'].model.n_seeds} seeds: median, "
+    ax.set(yscale="log", title=f"Training on the circle ({circle.runs['dlgn'].model.copies} seeds: median, "
            "band = min to max)", xlabel="optimiser step", ylabel="full-data MSE")
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
@@ -73,7 +73,7 @@ def allocation_figure(overlap: pd.DataFrame) -> plt.Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     for key, colour in zip(("dlgn", "sf", "relu", "frozen"), sns.color_palette()):
         part = overlap[overlap["key"] == key]
-        for i, (seed, g) in enumerate(part.groupby("seed")):
+        for i, (_, g) in enumerate(part.groupby("seed")):
             name = label(key) if i == 0 else None
             left.plot(g["epoch"], g["R_over_R0"], color=colour, marker="o", ms=3, label=name)
             right.plot(g["epoch"], g["bottom_mean"] / g["bottom_mean"].iloc[0], color=colour, marker="o", ms=3,
@@ -111,7 +111,7 @@ def hyperplane_figure(circle: CircleRuns, key: str = "dlgn") -> plt.Figure:
     depth = run.model.depth
     fig, axes = plt.subplots(2, depth, figsize=(2.6 * depth, 5.6), squeeze=False)
     for row, epoch in zip(axes, (0, circle.epochs)):
-        planes = effective_hyperplanes(run.at(epoch), 0)
+        planes = effective_hyperplanes(run.snapshots.at(epoch), 0)
         for layer, ax in enumerate(row):
             draw_hyperplanes(ax, planes[layer], circle.data, f"layer {layer + 1}, epoch {epoch}")
     fig.suptitle(f"{label(key)} gating hyperplanes (seed {run.model.seeds[0]})")
@@ -162,9 +162,9 @@ def fashion_figure(fashion: FashionRuns) -> plt.Figure:
 def hyperplane_explorer(circle: CircleRuns, key: str = "dlgn"):
     """(draw, epochs) for linstruct.book.widgets.explorer: one panel per layer at a chosen epoch."""
     run = circle.runs[key]
-    epochs = sorted(run.snapshots)
-    planes = {e: effective_hyperplanes(run.at(e), 0) for e in epochs}
-    losses = run.history[run.history["seed"] == run.model.seeds[0]].set_index("epoch")["loss"]
+    epochs = sorted(run.snapshots.states)
+    planes = {e: effective_hyperplanes(run.snapshots.at(e), 0) for e in epochs}
+    losses = run.history[run.history["copy"] == 0].set_index("epoch")["train_loss"]
 
     def draw(axes, epoch):
         for layer, ax in enumerate(axes):

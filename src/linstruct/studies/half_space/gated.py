@@ -1,9 +1,9 @@
 """Gated networks as mixtures of path experts: ReLU MLP, deep linear net, DLGN, DLGN-SF, DGN.
 
-Every model here holds S independently initialised copies (one per seed) with weights
-stacked on a leading seed axis (``torch.baddbmm``), so several seeds train at once;
-the loss is the sum of the copies' mean losses, so each copy gets exactly its own
-gradient and (Adam being elementwise) follows its own trajectory.
+Every model here is a :class:`~linstruct.nn.stacked.Stacked` model: S independently
+initialised copies (one per seed) whose weights carry a leading copy axis, ``(S, out, in)``,
+so several seeds (or several gate sharpnesses) train at once with
+:func:`linstruct.nn.fit.fit`, each copy exactly as it would alone.
 
 Families (``L`` = depth, ``m`` = width, ``d`` = input dimension):
 
@@ -18,17 +18,20 @@ Families (``L`` = depth, ``m`` = width, ``d`` = input dimension):
 
 The output is y = u h^L + e, of shape (S, n, K). Gating regimes for the gated families:
 ``both`` (all trained), ``frozen-gating`` (gating parameters never change: the value net
-learns on fixed random gates) and ``frozen-value``.
+learns on fixed random gates) and ``frozen-value``; frozen parameters have ``requires_grad=False``
+(``fit`` hands only the others to the optimiser). Every regime leaves some parameters trainable.
 """
 from __future__ import annotations
 
-import copy
 import itertools
 import math
-from typing import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import torch
 from torch import nn
+
+from linstruct.nn.stacked import Stacked, per_copy, stacked_linear
 
 FAMILIES = ("relu", "dln", "dlgn", "dlgn-sf", "dgn")
 GATED_FAMILIES = ("dlgn", "dlgn-sf", "dgn")
@@ -36,19 +39,17 @@ REGIMES = ("both", "frozen-gating", "frozen-value")
 VALUE_INPUTS = ("pwc", "pwl")
 
 
-def stacked_linear(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """h (S, n, in), weight (S, out, in), bias (S, out) -> (S, n, out)."""
-    return torch.baddbmm(bias.unsqueeze(1), h, weight.transpose(1, 2))
-
-
 def _uniform(generator: torch.Generator, shape: tuple[int, ...], bound: float) -> torch.Tensor:
     return (2 * torch.rand(shape, generator=generator) - 1) * bound
 
 
-class GatedNet(nn.Module):
+class GatedNet(Stacked):
     """S copies of one network family (see the module docstring).
 
-    ``forward(x, hard=False)``: x (n, d) -> (S, n, out). ``preactivations(x)``: the L gating
+    ``forward(x, hard=None)``: x (n, d) shared by every copy, or (S, n, d) one batch per copy, ->
+    (S, n, out); ``hard=None`` follows the attribute ``hard`` (default False; see :func:`hard_gates`).
+    Every layer's weight is ``(S, out, in)`` and its bias ``(S, out)`` (zeros, frozen, without ``bias``);
+    ``betas`` is ``(S, 1, 1)``. ``preactivations(x)``: the L gating
     pre-activations, each (S, n, m). ``gates(x, hard)``: the L gate values, each (S, n, m).
     Initialisation as ``nn.Linear``'s default (weights and biases uniform in
     +-1/sqrt(fan_in)), drawn per copy from a generator seeded with that copy's seed;
@@ -79,6 +80,7 @@ class GatedNet(nn.Module):
         self.register_buffer("betas", torch.tensor(betas, dtype=dtype).view(-1, 1, 1))
         self.value_input, self.regime, self.seeds = value_input, regime, tuple(seeds)
         self.in_features, self.out_features, self.bias = in_features, out_features, bias
+        self.input_shape, self.hard = (in_features,), False
         gated = family in GATED_FAMILIES
         generators = [torch.Generator().manual_seed(s) for s in self.seeds]
 
@@ -109,10 +111,6 @@ class GatedNet(nn.Module):
             p.requires_grad_(False)
 
     @property
-    def n_seeds(self) -> int:
-        return len(self.seeds)
-
-    @property
     def gated(self) -> bool:
         return self.family in GATED_FAMILIES
 
@@ -122,11 +120,8 @@ class GatedNet(nn.Module):
     def value_parameters(self) -> list[nn.Parameter]:
         return [*self.value_weights, *self.value_biases, self.head_weight, self.head_bias]
 
-    def trainable_parameters(self) -> list[nn.Parameter]:
-        return [p for p in self.parameters() if p.requires_grad]
-
     def _copies(self, x: torch.Tensor) -> torch.Tensor:
-        return x.to(self.head_weight.dtype).expand(self.n_seeds, *x.shape)
+        return per_copy(x.to(self.head_weight.dtype), self.copies, 1)
 
     def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """The L gating pre-activations, each (S, n, m): eta^l for the gated families, z^l for relu/dln."""
@@ -163,8 +158,10 @@ class GatedNet(nn.Module):
             return torch.ones_like(xs[..., :1])
         return xs
 
-    def forward(self, x: torch.Tensor, hard: bool = False) -> torch.Tensor:
-        """x (n, d) -> (S, n, out); ``hard`` evaluates the gated families with step gates."""
+    def forward(self, x: torch.Tensor, hard: bool | None = None) -> torch.Tensor:
+        """x (n, d) or (S, n, d) -> (S, n, out); ``hard`` evaluates the gated families with step gates
+        (None: the attribute ``hard``)."""
+        hard = self.hard if hard is None else hard
         if not self.gated:
             h = self._copies(x)
             for w, c in zip(self.value_weights, self.value_biases):
@@ -177,13 +174,16 @@ class GatedNet(nn.Module):
             h = g * stacked_linear(h, w, c)
         return stacked_linear(h, self.head_weight, self.head_bias)
 
-    def member(self, index: int) -> "GatedNet":
-        """A one-copy model holding copy ``index`` (its own tensors; same regime)."""
-        one = copy.deepcopy(self)
-        for p in [*one.parameters(), *one.buffers()]:
-            p.data = p.data[index : index + 1].clone()
-        one.seeds = (self.seeds[index],)
-        return one
+
+@contextmanager
+def hard_gates(model: GatedNet) -> Iterator[GatedNet]:
+    """Within the block ``model(x)`` uses step gates 1[eta >= 0], so any evaluation that calls the
+    model (e.g. :func:`linstruct.nn.fit.evaluate`) measures the hard-gate model."""
+    before, model.hard = model.hard, True
+    try:
+        yield model
+    finally:
+        model.hard = before
 
 
 @torch.no_grad()
@@ -199,7 +199,7 @@ def path_sum(model: GatedNet, x: torch.Tensor, hard: bool = False) -> torch.Tens
     (about 1e-16 relative to the output's scale in float64, for inputs of any scale). Loops over
     m^L paths: tiny models only.
     """
-    if model.n_seeds != 1 or model.out_features != 1:
+    if model.copies != 1 or model.out_features != 1:
         raise ValueError("path_sum needs a one-copy, one-output model; use model.member(i)")
     gates = [g[0] for g in model.gates(x, hard)]  # each (n, m)
     h0 = model.value_input_of(x)[0]  # (n, d_v)

@@ -10,11 +10,11 @@ the gates' device: a product of L Gram matrices underflows or overflows in float
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
-from torch.func import functional_call, jacrev, vmap
 from torch import nn
+from torch.func import functional_call, jacrev, vmap
 
 
 def layer_kernels(gates: Sequence[torch.Tensor]) -> list[torch.Tensor]:
@@ -62,8 +62,8 @@ def empirical_ntk(model: nn.Module, x: torch.Tensor, parameters: Sequence[str] |
     """Theta = J J^T for a one-copy, one-output ``model`` (x (n, d) -> (1, n, 1)): (n, n) float64.
 
     J_i = d y(x_i) / d theta over the named ``parameters`` (None: all parameters, frozen ones
-    included; pass the value net's names for the value-only NTK), computed per sample with ``torch.func.vmap(jacrev)``; divided by
-    its trace when ``normalise``.
+    included; pass the value net's names for the value-only NTK), computed per sample with
+    ``torch.func.vmap(jacrev)``; divided by its trace when ``normalise``.
     """
     named = dict(model.named_parameters())
     names = list(named) if parameters is None else list(parameters)
