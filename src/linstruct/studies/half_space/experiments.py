@@ -11,7 +11,7 @@ evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes expli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pandas as pd
 import torch
@@ -67,12 +67,6 @@ def build(key: str, arch: Architecture, in_features: int, out_features: int, see
                      beta=arch.beta if beta is None else beta, value_input=arch.value_input, regime=regime,
                      bias=arch.bias, gate_init_scale=arch.gate_init_scale, dtype=arch.dtype)
     return model.to(device)
-
-
-def on_device(data: Dataset, device: torch.device | str) -> Dataset:
-    """A copy of ``data`` with all four tensors on ``device``."""
-    return replace(data, x_train=data.x_train.to(device), y_train=data.y_train.to(device),
-                   x_test=data.x_test.to(device), y_test=data.y_test.to(device))
 
 
 def parse_betas(text: str) -> list[float]:
@@ -150,7 +144,7 @@ def path_identity_errors(seed: int = 0, *, scale: float = 1.0, dtype: torch.dtyp
 # ---------------------------------------------------------------- learners on the circle
 def circle_data(*, n_points: int, a: float, b: float, device: torch.device | str = "cpu") -> Dataset:
     """The circle regression data (sorted by angle) on ``device``."""
-    return on_device(load_dataset("circle", n=n_points, a=a, b=b), device)
+    return load_dataset("circle", n=n_points, a=a, b=b).to(device)
 
 
 @dataclass
@@ -171,7 +165,7 @@ def train_circle(data: Dataset, arch: Architecture, *, epochs: int, lr: float, b
                  seeds: Sequence[int], device: torch.device | str, keys: Sequence[str] = tuple(LEARNERS)) -> CircleRuns:
     """Train each learner in ``keys`` over ``seeds`` (one stack per learner) on the circle ``data``, with
     Adam, minibatches in the order of ``seeds[0]``, and snapshots at :func:`snapshot_epochs`."""
-    data = on_device(data, device)
+    data = data.to(device)
     runs = {key: fit_stack(build(key, arch, 2, 1, seeds, device=device), data, epochs=epochs, lr=lr,
                            batch_size=batch_size, order_seed=seeds[0], snapshots=snapshot_epochs(epochs))
             for key in keys}
@@ -320,7 +314,7 @@ class BetaSweep:
 def beta_sweep(data: Dataset, arch: Architecture, *, betas: Sequence[float], epochs: int, lr: float,
                batch_size: int, seed: int, device: torch.device | str) -> BetaSweep:
     """Learned and frozen-gating DLGNs (all of seed ``seed``) at every beta, as one stack per regime."""
-    data = on_device(data, device)
+    data = data.to(device)
     rows, runs = [], {}
     for key in ("dlgn", "frozen"):
         model = build(key, arch, 2, 1, [seed] * len(betas), beta=list(betas), device=device)
@@ -362,7 +356,7 @@ class FashionRuns:
 def fashion_data(*, n_train: int, seed: int, device: torch.device | str = "cpu") -> Dataset:
     """A class-stratified Fashion-MNIST training subset and the full test set (sklearn digits when the
     local files are missing; the data set's ``note`` says so), on ``device``."""
-    return on_device(load_dataset("fashion-mnist", seed=seed, n_train=n_train, fallback="digits"), device)
+    return load_dataset("fashion-mnist", seed=seed, n_train=n_train, fallback="digits").to(device)
 
 
 def class_ratio(model: GatedNet, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -376,7 +370,7 @@ def train_fashion(data: Dataset, arch: Architecture, *, epochs: int, lr: float, 
                   device: torch.device | str) -> FashionRuns:
     """Train each of ``FMNIST_LEARNERS`` over ``seeds`` on ``data`` (cross-entropy, Adam, batch 32) and
     test them; the DLGN's class ratio is measured on the first test images sorted by class."""
-    data = on_device(data, device)
+    data = data.to(device)
     probe = torch.argsort(data.y_test[:CLASS_PROBE_IMAGES], stable=True)
     xp, yp = data.x_test[:CLASS_PROBE_IMAGES][probe], data.y_test[:CLASS_PROBE_IMAGES][probe]
     rows, ratios = [], {}
