@@ -9,9 +9,8 @@ from torch import nn
 
 import linstruct.studies.nonlinear_advantage.linearize as lz
 from linstruct.data import Dataset
-from linstruct.studies.nonlinear_advantage import claims
+from linstruct.studies.nonlinear_advantage import claims, figures
 from linstruct.studies.nonlinear_advantage import experiments as ex
-from linstruct.studies.nonlinear_advantage import figures
 
 
 def blobs(n=120, d=6, seed=0):
@@ -22,7 +21,7 @@ def blobs(n=120, d=6, seed=0):
 
 
 def blob_task(lambdas=(30.0,)):
-    return ex.Task("hard", blobs(), lambda: lz.mlp(6, 6, 2, 3), pretrain=2, sparsify=2, lambdas=lambdas)
+    return ex.Task("hard", blobs(), lambda seeds: lz.mlp(seeds, 6, 6, 2, 3), pretrain=2, sparsify=2, lambdas=lambdas)
 
 
 def made_study(rows, references, depth=3, lambdas=(1.0, 10.0)):

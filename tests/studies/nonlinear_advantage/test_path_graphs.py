@@ -1,13 +1,22 @@
 import random
 from fractions import Fraction
 
+import numpy as np
 import pytest
 
-import numpy as np
-
-from linstruct.studies.nonlinear_advantage.path_graphs import (PathGraph, apl, brute_force_apl, chain_apl, chain_graph,
-                                                               enumerate_paths, exact_apl, figure1_graph, path_count,
-                                                               residual_apl, residual_graph)
+from linstruct.studies.nonlinear_advantage.path_graphs import (
+    PathGraph,
+    apl,
+    brute_force_apl,
+    chain_apl,
+    chain_graph,
+    enumerate_paths,
+    exact_apl,
+    figure1_graph,
+    path_count,
+    residual_apl,
+    residual_graph,
+)
 
 
 def test_figure1_has_257_paths_with_the_captions_probabilities():

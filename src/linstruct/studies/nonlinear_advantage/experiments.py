@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ class Task:
 
     role: str  # "hard" or "easy": keys of glued values, independent of parameters
     data: Dataset
-    build: Callable[[], lz.LinearizableNet]
+    build: Callable[[Sequence[int]], lz.LinearizableNet]  # seeds -> the stacked model, one copy per seed
     pretrain: int  # T: dense epochs before the late switch-on
     sparsify: int  # S: epochs under the prior
     lambdas: tuple[float, ...]
@@ -60,14 +60,14 @@ def mnist1d_task(*, n_samples: int, width: int, depth: int, pretrain: int, spars
                  lambdas: Sequence[float]) -> Task:
     """The hard task: MNIST-1D (``n_samples`` examples, 80/20 split) with a ``depth``-layer 1-D CNN."""
     data = load_dataset("mnist1d", n=n_samples)
-    return Task("hard", data, lambda: lz.cnn1d(data.in_features, width, depth, data.num_classes),
+    return Task("hard", data, lambda seeds: lz.cnn1d(seeds, data.in_features, width, depth, data.num_classes),
                 pretrain, sparsify, tuple(lambdas))
 
 
 def digits_task(*, width: int, depth: int, pretrain: int, sparsify: int, lambdas: Sequence[float]) -> Task:
     """The easy task: sklearn digits (75/25 split) with a ``depth``-layer MLP of ``width`` units."""
     data = load_dataset("digits", test_fraction=0.25)
-    return Task("easy", data, lambda: lz.mlp(data.in_features, width, depth, data.num_classes),
+    return Task("easy", data, lambda seeds: lz.mlp(seeds, data.in_features, width, depth, data.num_classes),
                 pretrain, sparsify, tuple(lambdas))
 
 
@@ -126,45 +126,58 @@ def run_study(task: Task, *, seeds: Sequence[int], recipe: lz.Recipe, mid_runs: 
     """Train every condition of ``task`` for every seed in ``seeds`` and measure each run on ``device``.
 
     Seed s fixes the initialisation (built on the CPU, so it does not depend on the
-    device) and the data order, shared by every condition and prior strength.
+    device) and the data order, shared by every condition and prior strength. Runs that
+    share a schedule train stacked, each copy exactly as its separate run: the dense and
+    fully linear references (one copy per seed each), the early-long runs (one copy per
+    (seed, lambda)) and the late and mid runs (one copy per (condition, seed, lambda)).
     """
     data = on_device(task.data, device)
     T, S = task.pretrain, task.sparsify
     mid = max(1, round(MID_SHARE * T)) if mid_runs else None
-    rows, refs, masks, histories = [], [], {}, {}
-    for seed in seeds:
-        torch.manual_seed(seed)
-        init = task.build().to(device)
-        dense = copy.deepcopy(init)
-        snaps = lz.train_dense(dense, data, T, recipe, seed, snapshot_epochs={min(S, T), T, mid or T})
-        linear = copy.deepcopy(init)
-        for a in lz.slopes(linear):
-            a.data.fill_(1.0)
-        lz.train_dense(linear, data, T, recipe, seed)
-        refs.append({"seed": seed, "dense_at_s": lz.accuracy(snaps[min(S, T)], data),
-                     "dense_at_t": lz.accuracy(snaps[T], data), "linear": lz.accuracy(linear, data)})
-        for lam in task.lambdas:
-            hist, scratch = lz.sparsify(copy.deepcopy(init), data, lam, T + S, recipe, seed, {S, T + S})
-            runs = {"early": (scratch[S], hist[hist.epoch <= S]), "early-long": (scratch[T + S], hist)}
-            starts = {"late": T} | ({"mid": mid} if mid is not None else {})
-            for condition, t0 in starts.items():
-                h, out = lz.sparsify(copy.deepcopy(snaps[t0]), data, lam, S, recipe, seed, {S})
-                runs[condition] = (out[S], h)
-            for condition, (model, h) in runs.items():
-                rows.append({"condition": condition, "lam": lam, "seed": seed, **measure_run(model, data, recipe.eps)})
-                masks[condition, lam, seed] = [m.cpu() for m in lz.nonlinear_masks(model, recipe.eps)]
-                histories[condition, lam, seed] = h
-    return Study(task, pd.DataFrame(rows), pd.DataFrame(refs).set_index("seed"), logistic_accuracy(task.data),
-                 masks, histories)
+    seeds = list(seeds)
+    init = task.build(seeds).to(device)
+    linear = copy.deepcopy(init)
+    for a in lz.slopes(linear):
+        a.data.fill_(1.0)
+    references = lz.LinearizableNet.stack([init, linear])  # copies: dense per seed, then linear per seed
+    snaps = lz.train_dense(references, data, T, recipe, snapshot_epochs={min(S, T), T, mid or T})
+    k = len(seeds)
+    refs = pd.DataFrame({"seed": seeds, "dense_at_s": lz.accuracy(snaps[min(S, T)], data)[:k],
+                         "dense_at_t": lz.accuracy(snaps[T], data)[:k], "linear": lz.accuracy(references, data)[k:]})
+    pairs = [(i, lam) for i in range(k) for lam in task.lambdas]  # the copies of one condition
+    lams = [lam for _, lam in pairs]
+
+    def stacked(starts: Sequence[lz.LinearizableNet]) -> lz.LinearizableNet:
+        return lz.LinearizableNet.stack([start.member(i) for start in starts for i, _ in pairs])
+
+    hist, scratch = lz.sparsify(stacked([init]), data, lams, T + S, recipe, {S, T + S})
+    starts = {"late": T} | ({"mid": mid} if mid is not None else {})
+    h, out = lz.sparsify(stacked([snaps[t0] for t0 in starts.values()]), data, lams * len(starts), S, recipe, {S})
+    stages = [(["early"], scratch[S], hist[hist.epoch <= S]), (["early-long"], scratch[T + S], hist),
+              (list(starts), out[S], h)]  # (conditions, model, history): copy c is condition c // P, pair c % P
+    measured, masks, histories = {}, {}, {}
+    for conditions, model, history in stages:
+        layer_masks = [m.cpu() for m in lz.nonlinear_masks(model, recipe.eps)]
+        for c, values in enumerate(measure_runs(model, data, recipe.eps)):
+            i, lam = pairs[c % len(pairs)]
+            key = (conditions[c // len(pairs)], lam, seeds[i])
+            measured[key] = {"condition": key[0], "lam": lam, "seed": seeds[i], **values}
+            masks[key] = [m[c] for m in layer_masks]
+            histories[key] = history[history["copy"] == c][["epoch", "rho", "soft_share"]].reset_index(drop=True)
+    conditions = ["early", "early-long", *starts]
+    rows = [measured[c, lam, s] for s in seeds for lam in task.lambdas for c in conditions]
+    return Study(task, pd.DataFrame(rows), refs.set_index("seed"), logistic_accuracy(task.data), masks, histories)
 
 
-def measure_run(model: lz.LinearizableNet, data: Dataset, eps: float) -> dict[str, float]:
-    """rho (at ``eps`` and at 1e-6), APL, per-layer shares p1.., and test accuracy before and after binarising."""
+def measure_runs(model: lz.LinearizableNet, data: Dataset, eps: float) -> list[dict[str, float]]:
+    """Per copy: rho (at ``eps`` and at 1e-6), APL, per-layer shares p1.., and test accuracy before
+    and after binarising."""
     shares = lz.layer_shares(model, eps)
-    return {"rho": lz.nonlinear_share(model, eps), "rho_strict": lz.nonlinear_share(model, 1e-6),
-            "apl": chain_apl(shares), "soft_accuracy": lz.accuracy(model, data),
-            "accuracy": lz.accuracy(lz.binarise(model, eps), data),
-            **{f"p{l + 1}": p for l, p in enumerate(shares)}}
+    rho, strict = lz.nonlinear_share(model, eps), lz.nonlinear_share(model, 1e-6)
+    soft, binary = lz.accuracy(model, data), lz.accuracy(lz.binarise(model, eps), data)
+    return [{"rho": rho[c], "rho_strict": strict[c], "apl": chain_apl(shares[c]), "soft_accuracy": soft[c],
+             "accuracy": binary[c], **{f"p{l + 1}": p for l, p in enumerate(shares[c])}}
+            for c in range(model.copies)]
 
 
 def logistic_accuracy(data: Dataset) -> float:

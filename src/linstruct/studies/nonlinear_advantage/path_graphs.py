@@ -26,10 +26,10 @@ path counts beyond float range.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Rational
-from typing import Iterator, Sequence
 
 INPUT = "in"
 OUTPUT = "out"
