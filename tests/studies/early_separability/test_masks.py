@@ -175,7 +175,8 @@ def test_weight_share_of_known_rows():
     w = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 2.0]])
     torch.testing.assert_close(mk.weight_share(w, slice(0, 1)), torch.tensor([1.0, 1 / 3, 0.0]))
     stacked = torch.stack([w, w.flip(1)])  # (S, out, in): one share per copy and unit
-    torch.testing.assert_close(mk.weight_share(stacked, slice(0, 1)), torch.tensor([[1.0, 1 / 3, 0.0], [0.0, 1 / 3, 1.0]]))
+    torch.testing.assert_close(mk.weight_share(stacked, slice(0, 1)),
+                               torch.tensor([[1.0, 1 / 3, 0.0], [0.0, 1 / 3, 1.0]]))
 
 
 def _toy(x: torch.Tensor, y: torch.Tensor) -> Dataset:

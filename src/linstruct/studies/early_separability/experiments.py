@@ -14,16 +14,16 @@ moved there. The ``*_claim_inputs`` helpers turn the studies into the plain valu
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 import pandas as pd
 import torch
 
 import linstruct.studies.early_separability.masks as mk
 from linstruct.data import Dataset, load_dataset
-from linstruct.nn.probes import probe_accuracy
 from linstruct.nn.fit import evaluate
+from linstruct.nn.probes import probe_accuracy
 from linstruct.studies.early_separability.claims import JUDGED_ROLES
 
 SHARE_TOP = 10  # how many of the detached layer-1 units the classifier uses most enter the weight share
@@ -225,7 +225,7 @@ def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr:
     random_rows = _rows(_copies(controls, range(len(seeds), controls.copies)), task, "random",
                         [lam for _, lam in grid])
     rows = []
-    for s, seed in enumerate(seeds):  # per seed: baseline, then per lambda learned and random
+    for s in range(len(seeds)):  # per seed: baseline, then per lambda learned and random
         rows.append(baseline_rows[s])
         for j in range(len(lambdas)):
             rows += [learned_rows[s * len(lambdas) + j], random_rows[s * len(lambdas) + j]]

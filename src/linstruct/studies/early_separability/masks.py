@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Sequence
 
 import pandas as pd
 import torch
@@ -202,7 +202,7 @@ class MaskableMLP(MaskableNet):
 
     @classmethod
     def from_seeds(cls, seeds: Sequence[int], in_features: int, width: int, depth: int, classes: int,
-                   routing: str = "detach", **options) -> "MaskableMLP":
+                   routing: str = "detach", **options) -> MaskableMLP:
         """Copy s initialised as ``torch.manual_seed(s)`` followed by ``nn.Linear``'s default
         initialisation of the ``depth`` layers and then of the classifier."""
         sizes = [in_features] + [width] * depth
@@ -212,7 +212,8 @@ class MaskableMLP(MaskableNet):
             layers.append([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])])
             heads.append(nn.Linear(cls.head_features([width] * depth, routing), classes))
         blocks = [StackedLinear.from_linears([per_seed[l] for per_seed in layers]) for l in range(depth)]
-        return cls(blocks, [width] * depth, StackedLinear.from_linears(heads), seeds, (in_features,), routing, **options)
+        head = StackedLinear.from_linears(heads)
+        return cls(blocks, [width] * depth, head, seeds, (in_features,), routing, **options)
 
 
 class MaskableCNN1d(MaskableNet):
@@ -232,7 +233,7 @@ class MaskableCNN1d(MaskableNet):
     @classmethod
     def from_seeds(cls, seeds: Sequence[int], channels: int, classes: int, length: int,
                    strides: Sequence[int] = (1, 2, 1, 2), kernel: int = 5, routing: str = "detach",
-                   **options) -> "MaskableCNN1d":
+                   **options) -> MaskableCNN1d:
         """Copy s initialised as ``torch.manual_seed(s)`` followed by the default initialisation of
         each block's ``nn.Conv1d`` and ``nn.BatchNorm1d`` in order and then of the classifier."""
         ins = [1] + [channels] * (len(strides) - 1)
