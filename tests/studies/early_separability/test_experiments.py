@@ -52,12 +52,11 @@ def test_early_claim_inputs_take_the_smallest_penalty_on_shells():
 
 def test_probe_rows_and_claim_inputs_on_a_tiny_network():
     data = load_dataset("shells", n_train=200, n_test=100)
-    torch.manual_seed(0)
-    model = mk.MaskableMLP(data.in_features, 6, 3, data.num_classes).eval()
-    model.fix_masks([torch.tensor([True, False] * 3), torch.tensor([True] * 6)])
-    baseline = ex.probe_rows(model, data, seed=0, kind="baseline")
+    model = mk.MaskableMLP.from_seeds((0,), data.in_features, 6, 3, data.num_classes).eval()
+    model.fix_masks([torch.tensor([[True, False] * 3]), torch.tensor([[True] * 6])])
+    baseline = ex.probe_rows(model, data, kind="baseline")
     assert [r["layer"] for r in baseline] == [0, 1, 2, 3] and baseline[0]["channels"] == data.in_features
-    learned = ex.probe_rows(model, data, seed=0, kind="learned")
+    learned = ex.probe_rows(model, data, kind="learned")
     assert [(r["layer"], r["subset"], r["channels"]) for r in learned] == [
         (1, "all", 6), (1, "detached", 3), (1, "kept", 3), (2, "all", 6), (2, "kept", 6)]
     study = ex.Study(ex.Task("mnist1d", data, None, 1), pd.DataFrame(), pd.DataFrame(baseline + learned))

@@ -1,17 +1,17 @@
 """Masks and pruning in float64 and float32, on tied and badly scaled inputs, and dtype/device following."""
 import pytest
 import torch
-from torch import nn
 
 import linstruct.studies.early_separability.masks as mk
+from linstruct.nn.stacked import StackedBatchNorm1d
 
 
 def with_bn_statistics(model: mk.MaskableNet, seed: int = 1) -> mk.MaskableNet:
     """Non-trivial BatchNorm running statistics and affine parameters (in the model's dtype)."""
     generator = torch.Generator().manual_seed(seed)
     for module in model.modules():
-        if isinstance(module, nn.BatchNorm1d):
-            c, dtype = module.num_features, module.running_mean.dtype
+        if isinstance(module, StackedBatchNorm1d):
+            c, dtype = module.running_mean.shape, module.running_mean.dtype
             module.running_mean.copy_(torch.randn(c, generator=generator, dtype=dtype))
             module.running_var.copy_(torch.rand(c, generator=generator, dtype=dtype) + 0.5)
             module.weight.data.copy_(torch.randn(c, generator=generator, dtype=dtype))
@@ -23,18 +23,17 @@ def scored(model: mk.MaskableNet, seed: int = 0) -> mk.MaskableNet:
     """Random mask scores, some exactly 0 (a tie at the threshold: detached)."""
     generator = torch.Generator().manual_seed(seed)
     for mask in model.masks:
-        scores = torch.randn(len(mask.scores), generator=generator, dtype=mask.scores.dtype)
-        scores[::3] = 0.0
+        scores = torch.randn(mask.scores.shape, generator=generator, dtype=mask.scores.dtype)
+        scores[:, ::3] = 0.0
         mask.scores.data = scores
     return model.eval()
 
 
 def build(kind: str, dtype: torch.dtype) -> tuple[mk.MaskableNet, torch.Tensor]:
-    torch.manual_seed(0)
     if kind == "mlp":
-        model, x = mk.MaskableMLP(12, 16, 3, 5), torch.randn(64, 12)
+        model, x = mk.MaskableMLP.from_seeds((0,), 12, 16, 3, 5), torch.randn(64, 12)
     else:
-        model, x = with_bn_statistics(mk.MaskableCNN1d(8, 4, strides=(1, 2, 1, 2))), torch.randn(64, 40)
+        model, x = mk.MaskableCNN1d.from_seeds((0,), 8, 4, length=40, strides=(1, 2, 1, 2)), torch.randn(64, 40)
     model = model.to(dtype)
     return scored(with_bn_statistics(model)), x.to(dtype)
 
@@ -85,12 +84,12 @@ def test_the_forward_mask_is_exactly_hard_even_for_huge_scores(estimator, dtype)
 
 
 def test_kept_channels_send_exact_zeros_on_the_linear_path_for_huge_scores():
-    model = mk.MaskableMLP(4, 6, 3, 2, estimator="identity").double().eval()
+    model = mk.MaskableMLP.from_seeds((0,), 4, 6, 3, 2, estimator="identity").double().eval()
     for mask in model.masks:
-        mask.scores.data = torch.tensor([1e20, -1e20] * 3, dtype=torch.float64)
+        mask.scores.data = torch.tensor([[1e20, -1e20] * 3], dtype=torch.float64)
     x = torch.randn(5, 4, dtype=torch.float64)
     _, parts = model.features(x)
-    assert torch.all(parts[0][:, 0::2] == 0) and torch.all(parts[0][:, 1::2] != 0)
+    assert torch.all(parts[0][..., 0::2] == 0) and torch.all(parts[0][..., 1::2] != 0)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -103,9 +102,9 @@ def test_weight_share_ignores_the_scale_of_the_weights(dtype, scale):
 
 
 def test_fixed_and_random_masks_follow_the_model():
-    model = mk.MaskableMLP(3, 5, 3, 2).double()
+    model = mk.MaskableMLP.from_seeds((0,), 3, 5, 3, 2).double()
     masks = mk.random_masks_like([torch.tensor([True, False, True, False, True])] * 2, seed=0)
     assert all(m.dtype == torch.bool and m.device == torch.device("cpu") for m in masks)
-    model.fix_masks(masks)  # bool masks are accepted as they are
+    model.fix_masks([m.unsqueeze(0) for m in masks])  # bool masks are accepted as they are
     assert all(m.fixed.dtype == torch.float64 for m in model.masks)
-    assert [m.tolist() for m in model.hard_masks()] == [m.tolist() for m in masks]
+    assert [m[0].tolist() for m in model.hard_masks()] == [m.tolist() for m in masks]

@@ -14,16 +14,16 @@ moved there. The ``*_claim_inputs`` helpers turn the studies into the plain valu
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Callable, Sequence
 
 import pandas as pd
 import torch
 
 import linstruct.studies.early_separability.masks as mk
 from linstruct.data import Dataset, load_dataset
+from linstruct.nn.fit import evaluate
 from linstruct.nn.probes import probe_accuracy
-from linstruct.nn.training import evaluate, loss_for
 from linstruct.studies.early_separability.claims import JUDGED_ROLES
 
 SHARE_TOP = 10  # how many of the detached layer-1 units the classifier uses most enter the weight share
@@ -44,11 +44,12 @@ def dataset_on(data: Dataset, device: torch.device | str) -> Dataset:
 
 @dataclass
 class Task:
-    """A dataset with the maskable network and epochs used on it; ``role`` keys the glue."""
+    """A dataset with the maskable network (``build(seeds)``: one copy per seed) and epochs used on
+    it; ``role`` keys the glue."""
 
     role: str
     data: Dataset
-    build: Callable[[], mk.MaskableNet]
+    build: Callable[[Sequence[int]], mk.MaskableNet]
     epochs: int
     probe: bool = False  # per-layer and subset probes (MNIST-1D)
 
@@ -62,12 +63,13 @@ def tasks(*, n_train: int, cnn_channels: int, cnn_epochs: int, mlp_width: int, m
     def load(name: str, **extra) -> Dataset:
         return dataset_on(load_dataset(name, n_train=n_train, **extra), device)
 
-    def mlp(data: Dataset) -> Callable[[], mk.MaskableNet]:
-        return lambda: mk.MaskableMLP(data.in_features, mlp_width, 3, data.num_classes, **options)
+    def mlp(data: Dataset) -> Callable[[Sequence[int]], mk.MaskableNet]:
+        return lambda seeds: mk.MaskableMLP.from_seeds(seeds, data.in_features, mlp_width, 3, data.num_classes,
+                                                       **options)
 
     mnist1d, shells, digits = load("mnist1d"), load("shells"), load("digits")
-    out = [Task("mnist1d", mnist1d, lambda: mk.MaskableCNN1d(cnn_channels, 10, **options), cnn_epochs,
-                probe=True),
+    out = [Task("mnist1d", mnist1d, lambda seeds: mk.MaskableCNN1d.from_seeds(
+                    seeds, cnn_channels, 10, length=mnist1d.in_features, **options), cnn_epochs, probe=True),
            Task("shells", shells, mlp(shells), mlp_epochs),
            Task("digits", digits, mlp(digits), mlp_epochs)]
     if fashion:
@@ -77,15 +79,15 @@ def tasks(*, n_train: int, cnn_channels: int, cnn_epochs: int, mlp_width: int, m
     return out
 
 
-def accuracy_on_test_set(model: torch.nn.Module, data: Dataset) -> float:
-    """Test accuracy of a classifier on ``data`` (model and data on one device)."""
-    return evaluate(model, data.x_test, data.y_test, loss_for("classification"))["accuracy"]
+def accuracy_on_test_set(model: mk.MaskableNet | mk.PrunedNet, data: Dataset) -> torch.Tensor:
+    """Each copy's test accuracy, ``(S,)`` (model and data on one device)."""
+    return evaluate(model, data.x_test, data.y_test, "classification")["accuracy"]
 
 
 @dataclass
 class Study:
     """All runs on one task: ``runs`` has one row per (seed, kind, lam); ``probes`` one row per
-    probed (seed, layer, subset); ``models`` the learned masked models by (seed, lam)."""
+    probed (seed, layer, subset); ``models`` the learned masked models by (seed, lam), one copy each."""
 
     task: Task
     runs: pd.DataFrame
@@ -102,49 +104,57 @@ class Study:
         return sorted(self.runs.loc[self.runs["kind"] == "learned", "lam"].unique())
 
 
-def _train(task: Task, recipe: mk.MaskRecipe, seed: int, device, fixed=None) -> mk.MaskableNet:
-    torch.manual_seed(seed)
-    model = task.build()
+def _train(task: Task, seeds: Sequence[int], recipe: mk.MaskRecipe, device, fixed=None) -> mk.MaskableNet:
+    """One stack, copy i initialised and shuffled by ``seeds[i]``; ``fixed``: constant masks ``(S, C_l)``."""
+    model = task.build(seeds)
     if fixed is not None:
         model.fix_masks(fixed)
-    return mk.train_masked(model, task.data, recipe, seed=seed, device=device)
+    mk.train_masked(model, task.data, recipe, device=device)
+    return model
 
 
-def _row(model: mk.MaskableNet, task: Task, seed: int, kind: str, lam: float) -> dict:
-    row = {"seed": seed, "kind": kind, "lam": lam, "accuracy": accuracy_on_test_set(model, task.data),
-           "f": model.detached_fraction()}
-    row.update({f"f_{l}": f for l, f in enumerate(model.detached_fractions())})
-    return row
+def _rows(model: mk.MaskableNet, task: Task, kind: str, lams: Sequence[float]) -> list[dict]:
+    """One row per copy: seed, kind, lam, test accuracy and detached fractions."""
+    accuracy, f, fractions = accuracy_on_test_set(model, task.data), model.detached_fraction(), \
+        model.detached_fractions()
+    return [{"seed": seed, "kind": kind, "lam": lam, "accuracy": float(accuracy[i]), "f": float(f[i])}
+            | {f"f_{l}": float(v) for l, v in enumerate(fractions[i])}
+            for i, (seed, lam) in enumerate(zip(model.seeds, lams, strict=True))]
 
 
-def _measure_learned(model: mk.MaskableNet, task: Task) -> dict:
-    """Linear-path ablation (all blocks and each block), pruning and, for the shells task,
+def _measure_learned(model: mk.MaskableNet, task: Task) -> list[dict]:
+    """Per copy: linear-path ablation (all blocks and each block), pruning and, for the shells task,
     the layer-1 weight share on the linear input dimensions."""
     data = task.data
-    out = {"ablated": accuracy_on_test_set(mk.ablate_linear_path(model), data)}
-    out.update({f"ablated_{l}": accuracy_on_test_set(mk.ablate_linear_path(model, [l]), data)
-                for l in range(len(model.masks))})
-    pruned = mk.prune(model)
-    with torch.no_grad():
-        out["max_logit_diff"] = float((pruned(data.x_test) - model(data.x_test)).abs().max())
-    out["pruned_accuracy"] = accuracy_on_test_set(pruned, data)
-    out["weights"], out["weights_pruned"] = mk.count_weights(model), mk.count_weights(pruned)
-    out["weights_predicted_saving"] = mk.predicted_weight_saving(model)
-    out["trunk_saving"] = mk.trunk_weight_saving(model)
-    out["macs"], out["macs_pruned"] = mk.count_macs(model, data.x_test), mk.count_macs(pruned, data.x_test)
-    out["macs_predicted_saving"] = mk.predicted_mac_saving(model, data.x_test)
-    if task.role == "shells":
-        out.update(layer_one_shares(model))
+    columns = {"ablated": accuracy_on_test_set(mk.ablate_linear_path(model), data)}
+    columns |= {f"ablated_{l}": accuracy_on_test_set(mk.ablate_linear_path(model, [l]), data)
+                for l in range(len(model.masks))}
+    out = []
+    for i in range(model.copies):
+        one = model.member(i)
+        row = {k: float(v[i]) for k, v in columns.items()}
+        pruned = mk.prune(one)
+        with torch.no_grad():
+            row["max_logit_diff"] = float((pruned(data.x_test) - one(data.x_test)).abs().max())
+        row["pruned_accuracy"] = float(accuracy_on_test_set(pruned, data)[0])
+        row["weights"], row["weights_pruned"] = mk.count_weights(one), mk.count_weights(pruned)
+        row["weights_predicted_saving"] = mk.predicted_weight_saving(one)
+        row["trunk_saving"] = mk.trunk_weight_saving(one)
+        row["macs"], row["macs_pruned"] = mk.count_macs(one, data.x_test), mk.count_macs(pruned, data.x_test)
+        row["macs_predicted_saving"] = mk.predicted_mac_saving(one, data.x_test)
+        if task.role == "shells":
+            row.update(layer_one_shares(one))
+        out.append(row)
     return out
 
 
 def layer_one_shares(model: mk.MaskableNet) -> dict:
-    """Share of layer-1 input-weight energy on the linear dims: mean over kept units
-    (``share_kept``) and median over the ``SHARE_TOP`` detached units with the largest
+    """Of a one-copy model: share of layer-1 input-weight energy on the linear dims: mean over kept
+    units (``share_kept``) and median over the ``SHARE_TOP`` detached units with the largest
     classifier columns (``share_detached_top``); NaN where there are no such units."""
-    share = mk.weight_share(model.blocks[0].weight.detach(), slice(0, SYNTHETIC_LINEAR_DIMS))
-    keep = model.hard_masks()[0]
-    usage = model.head.weight.detach()[:, model.head_segments()[0]].norm(dim=0)
+    share = mk.weight_share(model.blocks[0].weight.detach()[0], slice(0, SYNTHETIC_LINEAR_DIMS))
+    keep = model.hard_masks()[0][0]
+    usage = model.head.weight.detach()[0][:, model.head_segments()[0]].norm(dim=0)
     detached = torch.nonzero(~keep).squeeze(1)
     top = detached[usage[detached].argsort(descending=True)[:SHARE_TOP]]
     return {"share_kept": float(share[keep].mean()) if keep.any() else float("nan"),
@@ -158,51 +168,73 @@ def _probe(train_features: torch.Tensor, test_features: torch.Tensor, data: Data
 
 
 @torch.no_grad()
-def probe_rows(model: mk.MaskableNet, data: Dataset, seed: int, kind: str) -> list[dict]:
-    """Probe test accuracies, one row per (layer, subset): for ``kind="baseline"`` all channels of
-    the input (layer 0) and of every block (layer l + 1 for block l); otherwise, for every masked
-    block, all, detached and kept channels (a subset with no channel is left out)."""
+def probe_rows(model: mk.MaskableNet, data: Dataset, kind: str) -> list[dict]:
+    """Probe test accuracies, one row per (copy, layer, subset), ``seed`` naming the copy: for
+    ``kind="baseline"`` all channels of the input (layer 0) and of every block (layer l + 1 for
+    block l); otherwise, for every masked block, all, detached and kept channels (a subset with
+    no channel is left out)."""
     model.eval()
-    states = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))
+    states = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))  # (S, n, C) pairs
+    masks = model.hard_masks()
     rows = []
-    if kind == "baseline":
-        inputs = [(data.x_train.flatten(1), data.x_test.flatten(1))]
-        for layer, (train_f, test_f) in enumerate(inputs + states):
-            rows.append({"layer": layer, "test_accuracy": _probe(train_f, test_f, data), "seed": seed,
-                         "kind": kind, "subset": "all", "channels": train_f.shape[1]})
-        return rows
-    for block, keep in enumerate(model.hard_masks()):
-        train_f, test_f = states[block]
-        for subset, index in (("all", torch.arange(len(keep), device=keep.device)),
-                              ("detached", torch.nonzero(~keep).squeeze(1)), ("kept", torch.nonzero(keep).squeeze(1))):
-            if len(index):
-                rows.append({"layer": block + 1, "test_accuracy": _probe(train_f[:, index], test_f[:, index], data),
-                             "seed": seed, "kind": kind, "subset": subset, "channels": len(index)})
+    for i, seed in enumerate(model.seeds):
+        if kind == "baseline":
+            layers = [(data.x_train.flatten(1), data.x_test.flatten(1))] + [(a[i], b[i]) for a, b in states]
+            for layer, (train_f, test_f) in enumerate(layers):
+                rows.append({"layer": layer, "test_accuracy": _probe(train_f, test_f, data), "seed": seed,
+                             "kind": kind, "subset": "all", "channels": train_f.shape[1]})
+            continue
+        for block, keep in enumerate(m[i] for m in masks):
+            train_f, test_f = states[block][0][i], states[block][1][i]
+            for subset, index in (("all", torch.arange(len(keep), device=keep.device)),
+                                  ("detached", torch.nonzero(~keep).squeeze(1)),
+                                  ("kept", torch.nonzero(keep).squeeze(1))):
+                if len(index):
+                    rows.append({"layer": block + 1, "seed": seed, "kind": kind, "subset": subset,
+                                 "test_accuracy": _probe(train_f[:, index], test_f[:, index], data),
+                                 "channels": len(index)})
     return rows
+
+
+def _copies(model: mk.MaskableNet, indices: Sequence[int]) -> mk.MaskableNet:
+    """The copies ``indices`` of ``model`` as one stack."""
+    return type(model).stack([model.member(i) for i in indices])
 
 
 def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr: float, mask_lr: float,
               warmup: float, batch_size: int, device: torch.device | str = "cpu") -> Study:
     """Baseline, learned masks per lambda and random masks at the learned fractions, per seed, on
-    ``device`` (the task's data must live there). Probes (``task.probe``): every baseline, and the
-    learned runs at the largest lambda."""
+    ``device`` (the task's data must live there), in two stacked trainings: every (seed, lambda)
+    learned run at once (per-copy penalty), then every baseline (all channels kept: a constant
+    all-ones mask) and random-mask control at once. Each copy follows its separate run. Probes
+    (``task.probe``): every baseline, and the learned runs at the largest lambda."""
+    if not lambdas or min(lambdas) <= 0:
+        raise ValueError(f"lambdas must be positive penalty strengths; got {list(lambdas)}")
     base = mk.MaskRecipe(epochs=task.epochs, lr=lr, mask_lr=mask_lr, warmup=warmup, batch_size=batch_size)
-    unmasked = replace(base, lam=0.0, learn_masks=False)
-    rows, probes, models = [], [], {}
-    for seed in seeds:
-        baseline = _train(task, unmasked, seed, device)
-        rows.append(_row(baseline, task, seed, "baseline", 0.0))
-        if task.probe:
-            probes += probe_rows(baseline, task.data, seed, "baseline")
-        for lam in lambdas:
-            learned = _train(task, replace(base, lam=lam, learn_masks=lam > 0), seed, device)
-            rows.append(_row(learned, task, seed, "learned", lam) | _measure_learned(learned, task))
-            models[seed, lam] = learned
-            if task.probe and lam == max(lambdas):
-                probes += probe_rows(learned, task.data, seed, "learned")
-            fixed = mk.random_masks_like(learned.hard_masks(), seed=RANDOM_MASK_SEED_OFFSET + seed)
-            random = _train(task, unmasked, seed, device, fixed=fixed)
-            rows.append(_row(random, task, seed, "random", lam))
+    grid = [(seed, lam) for seed in seeds for lam in lambdas]
+    learned = _train(task, [s for s, _ in grid], replace(base, lam=tuple(lam for _, lam in grid)), device)
+    widths = learned.widths[:-1]
+    kept = [[m[i] for m in learned.hard_masks()] for i in range(len(grid))]
+    fixed = [[torch.ones(w, dtype=torch.bool, device=kept[0][0].device) for w in widths] for _ in seeds]
+    fixed += [mk.random_masks_like(masks, seed=RANDOM_MASK_SEED_OFFSET + seed) for masks, (seed, _) in zip(kept, grid)]
+    controls = _train(task, [*seeds, *(s for s, _ in grid)], replace(base, lam=0.0, learn_masks=False), device,
+                      fixed=[torch.stack([f[l] for f in fixed]) for l in range(len(widths))])
+    baseline_rows = _rows(_copies(controls, range(len(seeds))), task, "baseline", [0.0] * len(seeds))
+    learned_rows = [r | m for r, m in zip(_rows(learned, task, "learned", [lam for _, lam in grid]),
+                                          _measure_learned(learned, task))]
+    random_rows = _rows(_copies(controls, range(len(seeds), controls.copies)), task, "random",
+                        [lam for _, lam in grid])
+    rows = []
+    for s in range(len(seeds)):  # per seed: baseline, then per lambda learned and random
+        rows.append(baseline_rows[s])
+        for j in range(len(lambdas)):
+            rows += [learned_rows[s * len(lambdas) + j], random_rows[s * len(lambdas) + j]]
+    models = {key: learned.member(i) for i, key in enumerate(grid)}
+    probes = []
+    if task.probe:
+        probes += probe_rows(_copies(controls, range(len(seeds))), task.data, "baseline")
+        probes += probe_rows(_copies(learned, [i for i, (_, lam) in enumerate(grid) if lam == max(lambdas)]),
+                             task.data, "learned")
     return Study(task, pd.DataFrame(rows), pd.DataFrame(probes), models)
 
 

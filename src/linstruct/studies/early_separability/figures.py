@@ -68,7 +68,7 @@ def draw_masks(studies: dict[str, Study], seed: int):
         for ax, study in zip(axes, studies.values()):
             runs = study.runs[(study.runs["seed"] == seed) & (study.runs["lam"] == lam)].set_index("kind")
             model = study.models[seed, lam]
-            grid = torch.stack([~m for m in model.hard_masks()]).float().cpu().numpy()
+            grid = torch.stack([~m[0] for m in model.hard_masks()]).float().cpu().numpy()
             ax.imshow(grid, aspect="auto", cmap="Oranges", vmin=0, vmax=1.4, interpolation="nearest")
             ax.set_yticks(range(len(grid)), [f"{l + 1}" for l in range(len(grid))])
             ax.set(title=f"{study.name}, λ = {lam:g}: {100 * runs.loc['learned', 'accuracy']:.1f}% "
