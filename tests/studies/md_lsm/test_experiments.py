@@ -17,15 +17,26 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def runs(data):
+def over_seeds(data):
     setup = dict(width=8, depth=2, lr=0.1, batch_size=50, epochs=2, checkpoint_every=2, device="cpu")
-    return {a: ex.synchronicity_run(data, a, **setup, seed=0, intervene=a == "relu", candidates=3)
-            for a in ("tanh", "relu")}
+    return {a: ex.synchronicity_runs(data, a, [0, 1], **setup, intervene=a == "relu", candidates=3)
+            for a in ex.SEED_ACTIVATIONS}
 
 
-def test_on_device_keeps_a_dataset_already_there(data):
-    assert ex.on_device(data, "cpu") is data
-    assert ex.on_device(data, torch.device("cpu")) is data
+@pytest.fixture(scope="module")
+def runs(over_seeds):
+    return {a: seed_runs[0] for a, seed_runs in over_seeds.items()}
+
+
+def test_glorot_mlp_copies_are_their_seeds_glorot_draws():
+    model = ex.glorot_mlp([3, 5], 6, 4, 2, 3, "tanh")
+    torch.manual_seed(5)
+    linears = [torch.nn.Linear(6, 4), torch.nn.Linear(4, 4), torch.nn.Linear(4, 3)]  # as the old seeded MLP built them
+    for linear in linears:
+        ex.glorot(linear)
+    for stacked, linear in zip([*model.hidden, model.head], linears):
+        assert torch.equal(stacked.weight[1], linear.weight) and not stacked.bias.any()
+    assert model.seeds == (3, 5) and model.activation == "tanh"
 
 
 def test_synchronicity_run_tracks_and_certifies(runs):
@@ -37,11 +48,17 @@ def test_synchronicity_run_tracks_and_certifies(runs):
     assert run.gain == pytest.approx(run.last["rho"].iloc[-1] - run.last["rho"].iloc[0])
 
 
-def test_seed_table_flags_are_the_claims_predicates(data, runs):
-    extra = ex.extra_seed_runs(data, [1], width=8, depth=2, lr=0.1, batch_size=50, epochs=1, checkpoint_every=2,
-                               device="cpu")
-    assert [r.activation for r in extra[1]] == list(ex.SEED_ACTIVATIONS) and np.isnan(extra[1][0].certified).all()
-    seeds = ex.seed_table({0: [runs["tanh"], runs["relu"]], **extra})
+def test_only_the_first_seed_is_detailed(over_seeds):
+    first, second = over_seeds["relu"]
+    assert (first.seed, second.seed) == (0, 1) and second.tracking.interventions.empty
+    assert np.isnan(second.certified).all() and not np.isnan(first.certified).any()
+    assert second.last["step"].tolist() == first.last["step"].tolist()
+
+
+def test_seed_table_flags_are_the_claims_predicates(over_seeds):
+    by_seed = ex.runs_by_seed(over_seeds)
+    assert list(by_seed) == [0, 1] and [r.activation for r in by_seed[1]] == list(ex.SEED_ACTIVATIONS)
+    seeds = ex.seed_table(by_seed)
     assert seeds["seed"].tolist() == [0, 0, 1, 1]
     for _, row in seeds.iterrows():
         assert row["level"] == claims.level_holds(row["level_spearman"])

@@ -6,8 +6,8 @@ from sklearn.metrics import roc_auc_score
 
 import linstruct.studies.md_lsm.separability as sep
 from linstruct.data import load_dataset
-from linstruct.nn.models import MLP
-from linstruct.nn.training import train
+from linstruct.nn.fit import fit
+from linstruct.nn.mlp import MLP
 
 
 def gaussians(seed=0, m=60, n=50, d=2, shift=1.0):
@@ -141,15 +141,14 @@ def test_threshold_bounds_s1_s2():
 
 def test_readout_candidate_bounds_rho_r_by_class_accuracies():
     data = load_dataset("digits").subset(500, 100)
-    torch.manual_seed(0)
-    model = MLP(64, 16, 2, 10, "tanh")
-    train(model, data, epochs=3, lr=3e-3, batch_size=64, measure=False, progress=False)
+    model = MLP.from_seeds([0], 64, 16, 2, 10, "tanh")
+    fit(model, data, epochs=3, lr=3e-3, batch_size=64, measure=False, progress=False)
     with torch.no_grad():
-        h = model.hidden_states(data.x_train)[-1]
-        predicted = model(data.x_train).argmax(1).numpy()
+        h = model.hidden_states(data.x_train)[-1][0]
+        predicted = model(data.x_train)[0].argmax(1).numpy()
     labels = data.y_train.numpy()
     accuracy = np.array([np.mean(predicted[labels == k] == k) for k in range(10)])
-    layer = sep.layer_separability(h, labels, readout=model.head.weight.detach().double().numpy())
+    layer = sep.layer_separability(h, labels, readout=model.head.weight[0].detach().double().numpy())
     for (i, j), rho_r in zip(layer.pairs, layer.rho_r):
         assert rho_r >= accuracy[i] * accuracy[j] - 1e-12  # S3
 

@@ -1,13 +1,13 @@
 """Synchronicity statistics (known values) and tracking (checkpoints, untouched training)."""
 import copy
-import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 from linstruct.data import load_dataset
-from linstruct.nn.models import MLP
+from linstruct.nn.mlp import MLP
 from linstruct.studies.md_lsm.synchronicity import (SeparabilityMonitor, alternative_updates, change_agreement, detrend,
                                      interventional_correlations, level_correlation, phi_coefficient, spearman,
                                      track_training)
@@ -36,41 +36,47 @@ def test_detrend_removes_a_constant_trend_and_level_is_rank_based():
     assert np.isnan(spearman(np.ones(5), np.arange(5)))
 
 
-def small_problem():
+def small_problem(seeds=(0,)):
     data = load_dataset("digits").subset(300, 60)
-    torch.manual_seed(0)
-    return data, MLP(64, 8, 2, 10, "tanh")
+    return data, MLP.from_seeds(seeds, 64, 8, 2, 10, "tanh")
 
 
 def test_tracking_records_checkpoints_and_leaves_training_untouched():
     data, model = small_problem()
-    twin = MLP(64, 8, 2, 10, "tanh")
-    twin.load_state_dict(model.state_dict())
-    tracking = track_training(model, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4,
-                              baseline_every=2, intervene_at=(5,), candidates=3)
+    twin = copy.deepcopy(model)
+    [tracking] = track_training(model, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4,
+                                baseline_every=2, intervene_at=(5,), candidates=3)
     # 300 / 50 = 6 steps per epoch, 12 steps: checkpoints at 0, 4, 8, 12
     assert tracking.history["step"].unique().tolist() == [0, 4, 8, 12]
     assert len(tracking.history) == 4 * 2 and tracking.depth == 2
     assert tracking.pair_rho.shape == (4, 2, 45)
     assert tracking.baselines["step"].unique().tolist() == [0, 8]
     assert len(tracking.interventions) == 3 * 2
-    quiet = track_training(twin, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4)
+    [quiet] = track_training(twin, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4)
     for p, q in zip(model.parameters(), twin.parameters()):
         assert torch.equal(p, q)  # the alternative updates did not change the trained network
     assert quiet.history["rho"].tolist() == pytest.approx(tracking.history["rho"].tolist(), abs=1e-12)
 
 
-def test_alternative_updates_restore_the_state():
+def test_only_the_detailed_copies_get_baselines_and_interventions():
+    data, model = small_problem(seeds=(0, 1))
+    first, second = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3,
+                                   baseline_every=1, intervene_at=(2,), candidates=3, detailed=(1,))
+    assert first.baselines.empty and first.interventions.empty
+    assert second.baselines["step"].tolist() == [0, 0, 3, 3, 6, 6]  # every checkpoint, two layers
+    assert len(second.interventions) == 3 * 2
+    with pytest.raises(ValueError, match="detailed"):
+        track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, detailed=(2,))
+
+
+def test_alternative_updates_leave_the_model_untouched():
     data, model = small_problem()
     before = [p.detach().clone() for p in model.parameters()]
-    monitor = SeparabilityMonitor(data.x_train, data.y_train)
-    monitor.measure(model)
-    warm = monitor.warm
-    rows = alternative_updates(model, monitor, data.x_train, data.y_train, step=0, candidates=4, lr=0.5,
+    warm = SeparabilityMonitor(data.x_train, data.y_train, 1).measure(model)[0].directions
+    rows = alternative_updates(model, warm, data.x_train, data.y_train, step=0, candidates=4, lr=0.5,
                                batch_size=32, generator=torch.Generator().manual_seed(0))
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
-    assert monitor.warm is warm
-    frame = interventional_correlations(__import__("pandas").DataFrame(rows))
+    frame = interventional_correlations(pd.DataFrame(rows))
     assert frame.columns.tolist() == ["step", "train_accuracy", "layer", "spearman"] and len(frame) == 2
 
 
@@ -80,17 +86,13 @@ def test_tracking_rejects_bad_settings():
         track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=0)
 
 
-def double_precision(data):
-    return dataclasses.replace(data, x_train=data.x_train.double(), x_test=data.x_test.double())
-
-
 def test_tracking_in_float64_matches_float32_closely():
     data, model = small_problem()
     twin = copy.deepcopy(model).double()
-    single = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, intervene_at=(2,),
-                            candidates=3)
-    double = track_training(twin, double_precision(data), epochs=1, lr=0.1, batch_size=50, checkpoint_every=3,
-                            intervene_at=(2,), candidates=3)
+    [single] = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, intervene_at=(2,),
+                              candidates=3)
+    [double] = track_training(twin, data.to(dtype=torch.float64), epochs=1, lr=0.1, batch_size=50,
+                              checkpoint_every=3, intervene_at=(2,), candidates=3)
     assert next(twin.parameters()).dtype == torch.float64
     assert double.history["step"].tolist() == single.history["step"].tolist()
     np.testing.assert_allclose(double.history["rho"], single.history["rho"], atol=0.02)
@@ -98,15 +100,20 @@ def test_tracking_in_float64_matches_float32_closely():
     assert len(double.interventions) == 3 * 2
 
 
-def test_monitor_keeps_the_model_state_and_measures_float64():
-    data, model = small_problem()
+def test_monitor_keeps_the_model_state_and_measures_each_copy_in_float64():
+    data, model = small_problem(seeds=(0, 1))
     model.double().train()
-    snap = SeparabilityMonitor(data.x_train.double(), data.y_train).measure(model)
-    assert model.training and len(snap.layers) == 2 and snap.rho.shape == (2,)
-    assert 0.5 <= snap.rho.min() <= snap.rho.max() <= 1.0 and 0.0 <= snap.accuracy <= 1.0
+    monitor = SeparabilityMonitor(data.x_train.double(), data.y_train, 2)
+    snaps = monitor.measure(model)
+    assert model.training and len(snaps) == 2 and all(len(s.layers) == 2 and s.rho.shape == (2,) for s in snaps)
+    for snap in snaps:
+        assert 0.5 <= snap.rho.min() <= snap.rho.max() <= 1.0 and 0.0 <= snap.accuracy <= 1.0
+    alone = SeparabilityMonitor(data.x_train.double(), data.y_train, 1).measure(model.member(1))[0]
+    np.testing.assert_allclose(alone.rho, snaps[1].rho, atol=1e-12)
+    assert monitor.warm[1][0] is snaps[1].layers[0].directions
 
 
 def test_tracking_moves_the_model_to_the_given_device():
     data, model = small_problem()
-    tracking = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=6, device="cpu")
+    [tracking] = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=6, device="cpu")
     assert next(model.parameters()).device.type == "cpu" and tracking.history["step"].tolist() == [0, 0, 6, 6]

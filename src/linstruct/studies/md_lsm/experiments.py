@@ -8,12 +8,13 @@ statistics and the tracking in :mod:`.synchronicity`, the criteria in :mod:`.cla
 figures in :mod:`.figures`.
 
 Every runner takes explicit arguments and a ``device``: data, models and every measurement
-live there (the separability measures copy hidden states to the CPU in float64).
+live there (the separability measures copy hidden states to the CPU in float64). The seeds of
+a setting train as one stack (:class:`linstruct.nn.mlp.MLP`, trained by :func:`linstruct.nn.fit.fit`),
+each copy with its own seed's initialisation and data order, as separate runs would.
 The ``*_values`` helpers turn runs and tables into the plain values the claims take.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -24,8 +25,8 @@ from torch import nn
 
 import linstruct.studies.md_lsm.separability as sep
 from linstruct.data import Dataset, load_dataset
-from linstruct.nn.models import MLP
-from linstruct.nn.training import train
+from linstruct.nn.fit import fit
+from linstruct.nn.mlp import MLP
 from linstruct.studies.md_lsm import claims
 from linstruct.studies.md_lsm.synchronicity import (Tracking, change_agreement, interventional_correlations,
                                                     level_correlation, separability_baselines, track_training)
@@ -39,29 +40,22 @@ SEED_ACTIVATIONS = ("tanh", "relu")  # the runs repeated over seeds
 CALIBRATION_SETTING = ("mnist1d", 4000)  # data set and training size of claims.CALIBRATION_INPUT_RHO
 
 
-def on_device(data: Dataset, device: torch.device | str) -> Dataset:
-    """``data`` with its four tensors on ``device`` (the same object when they already are)."""
-    device = torch.device(device)
-    if data.x_train.device == device:
-        return data
-    return dataclasses.replace(data, **{k: getattr(data, k).to(device)
-                                        for k in ("x_train", "y_train", "x_test", "y_test")})
-
-
 def load_on_device(name: str, *, n_train: int, fallback: str, device: torch.device | str) -> Dataset:
     """A class-stratified subset of ``name`` (``fallback`` if unavailable), on ``device``."""
-    return on_device(load_dataset(name, n_train=n_train, fallback=fallback), device)
+    return load_dataset(name, n_train=n_train, fallback=fallback).to(device)
 
 
-def glorot_mlp(in_features: int, width: int, depth: int, out_features: int, activation: str, seed: int,
+def glorot(linear: nn.Linear) -> None:
+    """Glorot-normal weights and zero biases."""
+    nn.init.xavier_normal_(linear.weight)
+    nn.init.zeros_(linear.bias)
+
+
+def glorot_mlp(seeds: Sequence[int], in_features: int, width: int, depth: int, out_features: int, activation: str,
                device: torch.device | str = "cpu") -> MLP:
-    """An :class:`MLP` with Glorot-normal weights and zero biases, seeded, on ``device``."""
-    torch.manual_seed(seed)
-    model = MLP(in_features, width, depth, out_features, activation)
-    for linear in [*model.hidden, model.head]:
-        nn.init.xavier_normal_(linear.weight)
-        nn.init.zeros_(linear.bias)
-    return model.to(device)
+    """A stacked :class:`MLP`, copy s with Glorot-normal weights and zero biases drawn after
+    ``torch.manual_seed(s)``, on ``device``."""
+    return MLP.from_seeds(seeds, in_features, width, depth, out_features, activation, initializer=glorot).to(device)
 
 
 def steps_per_epoch(data: Dataset, batch_size: int) -> int:
@@ -116,9 +110,11 @@ def estimator_checks(seed: int) -> dict[str, float]:
 
 @dataclass
 class TrackedRun:
-    """One synchronicity run: the activation, its tracking and the end state's exact certificates."""
+    """One synchronicity run (one copy of a stack): the activation, the seed, its tracking and the
+    end state's exact certificates."""
 
     activation: str
+    seed: int
     tracking: Tracking
     certified: np.ndarray  # (L,) share of class pairs the LP proves separable at the end (NaN: not computed)
 
@@ -137,53 +133,63 @@ class TrackedRun:
         return float(self.last["rho"].iloc[-1] - self.last["rho"].iloc[0])
 
 
-def synchronicity_run(data: Dataset, activation: str, *, width: int, depth: int, lr: float, batch_size: int,
-                      epochs: int, checkpoint_every: int, seed: int, device: torch.device | str,
-                      baseline_every: int = 0, intervene: bool = False, candidates: int = 30,
-                      candidate_lr: float | None = None, certify: bool = True,
-                      keep_weights: bool = False) -> TrackedRun:
-    """Train one Glorot MLP with SGD on ``device`` and track its hidden layers (see :func:`track_training`).
+def synchronicity_runs(data: Dataset, activation: str, seeds: Sequence[int], *, width: int, depth: int, lr: float,
+                       batch_size: int, epochs: int, checkpoint_every: int, device: torch.device | str,
+                       baseline_every: int = 0, intervene: bool = False, candidates: int = 30,
+                       candidate_lr: float | None = None, keep_weights: bool = False) -> list[TrackedRun]:
+    """Train one Glorot MLP per seed, stacked, with SGD on ``device`` and track every copy's hidden
+    layers (see :func:`track_training`); one :class:`TrackedRun` per seed, in order.
 
-    ``seed`` sets the initialisation and the data order; with ``intervene``, ``candidates``
-    alternative steps (learning rate ``candidate_lr``, default ``lr``) are measured at the
-    INTERVENTION_FRACTIONS of the training steps; without ``certify`` the end-state
-    certificates are NaN.
+    Seed s sets copy s's initialisation and data order. The first seed's run is the detailed one:
+    it alone gets the baselines (every ``baseline_every`` checkpoints), with ``intervene`` the
+    ``candidates`` alternative steps (learning rate ``candidate_lr``, default ``lr``) at the
+    INTERVENTION_FRACTIONS of the training steps, and the end-state certificates (NaN for the others).
     """
-    data = on_device(data, device)
+    data = data.to(device)
     total = epochs * steps_per_epoch(data, batch_size)
-    model = glorot_mlp(data.in_features, width, depth, data.num_classes, activation, seed, device)
-    tracking = track_training(
+    model = glorot_mlp(seeds, data.in_features, width, depth, data.num_classes, activation, device)
+    trackings = track_training(
         model, data, epochs=epochs, lr=lr, batch_size=batch_size, checkpoint_every=checkpoint_every,
-        seed=seed, baseline_every=baseline_every,
+        baseline_every=baseline_every,
         intervene_at=tuple(max(1, round(f * total)) for f in INTERVENTION_FRACTIONS) if intervene else (),
-        candidates=candidates, candidate_lr=candidate_lr, keep_weights=keep_weights, device=device)
-    if not certify:
-        return TrackedRun(activation, tracking, np.full(depth, np.nan))
+        candidates=candidates, candidate_lr=candidate_lr, detailed=(0,), keep_weights=keep_weights, device=device)
     with torch.no_grad():
         states = model.eval().hidden_states(data.x_train.flatten(1))
     labels = labels_of(data)
-    return TrackedRun(activation, tracking, np.array([sep.certified_fraction(h, labels) for h in states]))
+    certified = np.array([sep.certified_fraction(h[0], labels) for h in states])
+    return [TrackedRun(activation, seed, tracking, certified if i == 0 else np.full(depth, np.nan))
+            for i, (seed, tracking) in enumerate(zip(seeds, trackings))]
+
+
+def runs_by_seed(tracked: Mapping[str, Sequence[TrackedRun]]) -> dict[int, list[TrackedRun]]:
+    """activation -> runs over seeds (from :func:`synchronicity_runs`) as seed -> the runs of that seed
+    in the order of ``tracked``."""
+    by_seed: dict[int, list[TrackedRun]] = {}
+    for runs in tracked.values():
+        for run in runs:
+            by_seed.setdefault(run.seed, []).append(run)
+    return by_seed
 
 
 def spirals_run(*, depth: int, batch_size: int, epochs: int, seed: int,
                 device: torch.device | str) -> tuple[Dataset, TrackedRun]:
     """The 2-D spirals (3 classes) with a SPIRAL_WIDTH tanh net at SPIRAL_LR, kept at about
     SPIRAL_CHECKPOINTS checkpoints (weights kept for :func:`hidden_states_at`)."""
-    data = on_device(load_dataset("spirals", seed=seed), device)
+    data = load_dataset("spirals", seed=seed).to(device)
     total = epochs * steps_per_epoch(data, batch_size)
-    return data, synchronicity_run(data, "tanh", width=SPIRAL_WIDTH, depth=depth, lr=SPIRAL_LR,
-                                   batch_size=batch_size, epochs=epochs,
-                                   checkpoint_every=max(1, total // SPIRAL_CHECKPOINTS), seed=seed,
-                                   device=device, keep_weights=True)
+    return data, synchronicity_runs(data, "tanh", [seed], width=SPIRAL_WIDTH, depth=depth, lr=SPIRAL_LR,
+                                    batch_size=batch_size, epochs=epochs,
+                                    checkpoint_every=max(1, total // SPIRAL_CHECKPOINTS), device=device,
+                                    keep_weights=True)[0]
 
 
 @torch.no_grad()
 def hidden_states_at(run: TrackedRun, data: Dataset, index: int, *, width: int, seed: int) -> list[torch.Tensor]:
     """Hidden states of the training inputs under the weights of checkpoint ``index`` (kept weights)."""
-    model = glorot_mlp(data.in_features, width, run.tracking.depth, data.num_classes, run.activation, seed,
+    model = glorot_mlp([seed], data.in_features, width, run.tracking.depth, data.num_classes, run.activation,
                        data.x_train.device)
     model.load_state_dict(run.tracking.weights[index])
-    return model.eval().hidden_states(data.x_train)
+    return [h[0] for h in model.eval().hidden_states(data.x_train)]
 
 
 def synchronicity_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
@@ -219,16 +225,6 @@ def interventional_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
 
 # --- the same runs over seeds ------------------------------------------------------------------
 
-def extra_seed_runs(data: Dataset, seeds: Sequence[int], *, width: int, depth: int, lr: float, batch_size: int,
-                    epochs: int, checkpoint_every: int, device: torch.device | str) -> dict[int, list[TrackedRun]]:
-    """The SEED_ACTIVATIONS tracking runs for each of ``seeds`` (no baselines, interventions or
-    certificates: only what decides the level, change and layer-profile claims)."""
-    return {s: [synchronicity_run(data, a, width=width, depth=depth, lr=lr, batch_size=batch_size, epochs=epochs,
-                                  checkpoint_every=checkpoint_every, seed=s, device=device, certify=False)
-                for a in SEED_ACTIVATIONS]
-            for s in seeds}
-
-
 def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame:
     """Per seed and run: the last hidden layer's synchronicity statistics, the number of layers whose
     final rho drops, and boolean columns ``level``, ``changes`` and ``toward_output``: whether the run
@@ -256,18 +252,18 @@ def width_study(data: Dataset, *, widths: Sequence[int], depth: int, epochs: int
     """For each width: a tanh network at initialisation and after ``epochs``; its last hidden layer
     measured in-sample, held-out and label-shuffled (with all samples and with ``small_per_class``),
     and the share of shuffled class pairs the LP proves separable at the small sample."""
-    small = on_device(on_device(data, "cpu").subset(small_per_class * data.num_classes, seed=seed), device)
-    data = on_device(data, device)
+    small = data.to("cpu").subset(small_per_class * data.num_classes, seed=seed).to(device)
+    data = data.to(device)
     rows = []
     for width in widths:
-        model = glorot_mlp(data.in_features, width, depth, data.num_classes, "tanh", seed, device)
+        model = glorot_mlp([seed], data.in_features, width, depth, data.num_classes, "tanh", device)
         for stage in ("init", "trained"):
             if stage == "trained":
-                train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", seed=seed,
-                      measure=False, progress=False, device=device)
+                fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", order="per_seed",
+                    measure=False, progress=False, device=device)
             for sample, subset in (("all", data), ("small", small)):
                 with torch.no_grad():
-                    h = model.eval().hidden_states(subset.x_train.flatten(1))[-1]
+                    h = model.eval().hidden_states(subset.x_train.flatten(1))[-1][0]
                 labels = labels_of(subset)
                 shuffled = sep.shuffled_labels(labels, seed)
                 row = dict(width=width, stage=stage, sample=sample, per_pair=2 * len(labels) // data.num_classes,

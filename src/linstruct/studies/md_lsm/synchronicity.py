@@ -6,15 +6,15 @@
 * **alternative updates** (interventional): from one saved state, many single SGD steps on
   different minibatches; does the step that raises separability more also raise accuracy more?
 
-:func:`track_training` trains with :func:`linstruct.nn.training.train`, measuring every hidden
-layer (one-vs-one MD-LSM, :mod:`linstruct.studies.md_lsm.separability`) on the full training set at fixed
-step intervals, the baselines every few checkpoints, and the alternative updates at chosen steps.
-The model must provide ``hidden_states(x) -> list[(n, width)]`` and a linear ``head``
-(e.g. :class:`linstruct.nn.models.MLP`).
+:func:`track_training` trains S stacked copies at once with :func:`linstruct.nn.fit.fit`
+(each copy its own seed's data order), measuring every hidden layer of every copy (one-vs-one
+MD-LSM, :mod:`linstruct.studies.md_lsm.separability`) on the full training set at fixed step
+intervals, and, for chosen copies, the baselines every few checkpoints and the alternative
+updates at chosen steps. The model is a stacked :class:`linstruct.nn.mlp.MLP`:
+``hidden_states(x) -> list[(S, n, width)]`` and a stacked linear ``head``.
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -22,21 +22,20 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
-from torch import nn
 from torch.nn import functional as F
 
 from linstruct.data import Dataset
-from linstruct.studies.md_lsm.separability import (LayerResult, class_pairs, heldout_layer_separability, layer_separability,
-                           shuffled_labels)
-from linstruct.nn.training import train
+from linstruct.nn.fit import evaluate, fit, make_optimizer, per_copy_loss
+from linstruct.nn.mlp import MLP
+from linstruct.studies.md_lsm.separability import (LayerResult, class_pairs, heldout_layer_separability,
+                                                   layer_separability, shuffled_labels)
 
 SIGN_FLOOR = 1e-4  # |change of rho| below this counts as no change
 DETREND_WINDOW = 9  # moving-average window (intervals) removed from increments
 
-
 @dataclass(frozen=True)
 class Snapshot:
-    """The network measured on the evaluation set at one moment."""
+    """One copy of the network measured on the evaluation set at one moment."""
 
     accuracy: float
     loss: float
@@ -47,52 +46,66 @@ class Snapshot:
         """Mean one-vs-one rho_P of each hidden layer: (L,)."""
         return np.array([layer.mean for layer in self.layers])
 
+    @property
+    def directions(self) -> list:
+        return [layer.directions for layer in self.layers]
+
+
+@torch.no_grad()
+def measure_copies(model: MLP, x: torch.Tensor, y: torch.Tensor, warm: Sequence[list | None],
+                   certify: bool = False) -> list[Snapshot]:
+    """Every copy of ``model`` measured on the shared set (x ``(n, in)``, y ``(n,)``), in eval mode.
+
+    The hidden states ``(S, n, width)`` are measured per copy: candidates per class pair are ridge
+    LDA, the copy's readout difference (last hidden layer) and ``warm[i]`` (copy i's directions per
+    layer, or None). No LP certification by default (one estimator at every checkpoint).
+    """
+    was_training = model.training
+    model.eval()
+    states = model.hidden_states(x)
+    logits = model.head(states[-1])
+    model.train(was_training)
+    labels = y.cpu().numpy()
+    readouts = model.head.weight.detach().cpu().double().numpy()  # (S, C, width)
+    snapshots = []
+    for i in range(model.copies):
+        directions = warm[i] or [None] * len(states)
+        layers = tuple(layer_separability(h[i], labels, readout=readouts[i] if index == len(states) - 1 else None,
+                                          warm=directions[index], certify=certify)
+                       for index, h in enumerate(states))
+        snapshots.append(Snapshot(float((logits[i].argmax(1) == y).double().mean()),
+                                  float(F.cross_entropy(logits[i], y)), layers))
+    return snapshots
+
 
 class SeparabilityMonitor:
-    """Measures a model's hidden layers on a fixed evaluation set (x, y), on their device.
+    """Measures every copy's hidden layers on a fixed evaluation set (x, y), on their device,
+    each copy warm-started with the directions that won at its previous :meth:`measure` call
+    with ``update=True``."""
 
-    Candidates per class pair: ridge LDA, the readout difference (last hidden layer) and the
-    direction that won at the previous :meth:`measure` call with ``update=True`` (warm start).
-    No LP certification by default: one estimator, the same at every checkpoint (an LP per
-    nearly separable pair would dominate the cost; certify the end state separately).
-    """
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor):
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, copies: int):
         self.x, self.y = x, y
         self.labels = y.cpu().numpy()
-        self.warm: list[np.ndarray | None] | None = None
+        self.warm: list[list | None] = [None] * copies
 
-    @torch.no_grad()
-    def measure(self, model: nn.Module, update: bool = True, certify: bool = False) -> Snapshot:
-        was_training = model.training
-        model.eval()
-        states = model.hidden_states(self.x)
-        logits = model.head(states[-1])
-        model.train(was_training)
-        warm = self.warm or [None] * len(states)
-        readout = model.head.weight.detach().cpu().double().numpy()
-        layers = tuple(
-            layer_separability(h, self.labels, readout=readout if index == len(states) - 1 else None,
-                               warm=warm[index], certify=certify)
-            for index, h in enumerate(states)
-        )
+    def measure(self, model: MLP, update: bool = True, certify: bool = False) -> list[Snapshot]:
+        snapshots = measure_copies(model, self.x, self.y, self.warm, certify)
         if update:
-            self.warm = [layer.directions for layer in layers]
-        accuracy = float((logits.argmax(1) == self.y).double().mean())
-        return Snapshot(accuracy, float(F.cross_entropy(logits, self.y)), layers)
+            self.warm = [snap.directions for snap in snapshots]
+        return snapshots
 
 
 @dataclass
 class Tracking:
-    """What :func:`track_training` measured.
+    """What :func:`track_training` measured for one copy.
 
     ``history``: one row per checkpoint and hidden layer (``step``, ``layer`` from 1,
     ``train_accuracy``, ``train_loss``, ``test_accuracy``, ``rho`` (OvO mean rho_P),
     ``rho_min``, ``rho_r``, ``normalised``, ``ties``). ``pair_rho``: (checkpoints, L, P).
     ``baselines``: ``step``, ``layer``, ``in_sample``, ``heldout``, ``shuffled``,
     ``shuffled_heldout``. ``interventions``: ``step``, ``train_accuracy``, ``candidate``,
-    ``layer``, ``d_rho``, ``d_accuracy``, ``d_loss``. ``weights``: state dicts at the
-    checkpoints (when kept).
+    ``layer``, ``d_rho``, ``d_accuracy``, ``d_loss``. ``weights``: the copy's one-copy state
+    dicts at the checkpoints (when kept).
     """
 
     history: pd.DataFrame
@@ -116,71 +129,96 @@ class Tracking:
         return last.sort_values("layer")["rho"].to_numpy()
 
 
-def track_training(model: nn.Module, data: Dataset, *, epochs: int, lr: float, batch_size: int,
-                   checkpoint_every: int, seed: int = 0, baseline_every: int = 0,
-                   intervene_at: Sequence[int] = (), candidates: int = 30, candidate_lr: float | None = None,
-                   keep_weights: bool = False, device: torch.device | str | None = None) -> Tracking:
-    """Train ``model`` with plain SGD and measure it at steps 0, c, 2c, ... (c = ``checkpoint_every``).
+def copy_state(model: MLP, index: int) -> dict[str, torch.Tensor]:
+    """Copy ``index``'s parameters as a one-copy state dict (loads into ``model.member(index)``)."""
+    return {k: v[index : index + 1].detach().clone() for k, v in model.state_dict().items()}
 
-    Every ``baseline_every``-th checkpoint (0: never) adds held-out and label-shuffled
-    baselines. At each step in ``intervene_at``, ``candidates`` alternative single SGD steps
-    (learning rate ``candidate_lr``, default ``lr``; minibatches of ``batch_size`` from a
-    generator seeded ``seed + 1``) are taken from the current state and measured, and the state
-    is restored; training itself is not affected. The model, the data and every forward pass live
-    on ``device`` (None: where the model's parameters are); minibatch orders come from CPU generators,
-    so they do not depend on the device.
+
+def track_training(model: MLP, data: Dataset, *, epochs: int, lr: float, batch_size: int,
+                   checkpoint_every: int, baseline_every: int = 0, intervene_at: Sequence[int] = (),
+                   candidates: int = 30, candidate_lr: float | None = None, detailed: Sequence[int] = (0,),
+                   keep_weights: bool = False, device: torch.device | str | None = None) -> list[Tracking]:
+    """Train every copy of ``model`` with plain SGD (data order ``per_seed``: copy i shuffles with
+    ``model.seeds[i]``) and measure every copy at steps 0, c, 2c, ... (c = ``checkpoint_every``).
+
+    For the copies in ``detailed`` only: every ``baseline_every``-th checkpoint (0: never) adds
+    held-out and label-shuffled baselines, and at each step in ``intervene_at``, ``candidates``
+    alternative single SGD steps (learning rate ``candidate_lr``, default ``lr``; minibatches of
+    ``batch_size`` from a generator seeded ``seed + 1``) are taken from the copy's current state
+    and measured (see :func:`alternative_updates`); training itself is not affected. The model,
+    the data and every forward pass live on ``device`` (None: where the model's parameters are);
+    minibatch orders come from CPU generators, so they do not depend on the device.
+    Returns one :class:`Tracking` per copy.
     """
     if checkpoint_every < 1 or candidates < 2:
         raise ValueError(f"need checkpoint_every >= 1 and candidates >= 2, got {checkpoint_every}, {candidates}")
+    if not set(detailed) <= set(range(model.copies)):
+        raise ValueError(f"detailed must name copies 0..{model.copies - 1}; got {list(detailed)}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     x, y = data.x_train.flatten(1).to(device), data.y_train.to(device)
-    monitor = SeparabilityMonitor(x, y)
+    monitor = SeparabilityMonitor(x, y, model.copies)
     test_x, test_y = data.x_test.flatten(1).to(device), data.y_test.to(device)
-    rows, pair_rho, baselines, interventions, weights = [], [], [], [], []
-    generator = torch.Generator().manual_seed(seed + 1)
+    copies = range(model.copies)
+    rows, pair_rho = [[] for _ in copies], [[] for _ in copies]
+    baselines, interventions, weights = [[] for _ in copies], [[] for _ in copies], [[] for _ in copies]
+    generators = {i: torch.Generator().manual_seed(model.seeds[i] + 1) for i in detailed}
     labels = y.cpu().numpy()
+    checkpoints = 0
 
-    def checkpoint(step: int, net: nn.Module) -> None:
-        snap = monitor.measure(net)
-        with torch.no_grad():
-            net.eval()
-            test_accuracy = float((net(test_x).argmax(1) == test_y).double().mean())
-            net.train()
-        for index, layer in enumerate(snap.layers, start=1):
-            rows.append(dict(step=step, layer=index, train_accuracy=snap.accuracy, train_loss=snap.loss,
-                             test_accuracy=test_accuracy, rho=layer.mean, rho_min=layer.minimum,
-                             rho_r=layer.mean_r, normalised=layer.normalised, ties=float(layer.ties.mean())))
-        pair_rho.append(np.stack([layer.rho_p for layer in snap.layers]))
-        if keep_weights:
-            weights.append(copy.deepcopy(net.state_dict()))
-        if baseline_every and (len(pair_rho) - 1) % baseline_every == 0:
-            baselines.extend(baseline_rows(net, x, labels, step, seed))
+    def checkpoint(step: int, net: MLP) -> None:
+        nonlocal checkpoints
+        snapshots = monitor.measure(net)
+        test_accuracy = evaluate(net, test_x, test_y, "classification")["accuracy"].tolist()
+        with_baselines = baseline_every and checkpoints % baseline_every == 0
+        for i, snap in enumerate(snapshots):
+            for index, layer in enumerate(snap.layers, start=1):
+                rows[i].append(dict(step=step, layer=index, train_accuracy=snap.accuracy, train_loss=snap.loss,
+                                    test_accuracy=test_accuracy[i], rho=layer.mean, rho_min=layer.minimum,
+                                    rho_r=layer.mean_r, normalised=layer.normalised, ties=float(layer.ties.mean())))
+            pair_rho[i].append(np.stack([layer.rho_p for layer in snap.layers]))
+            if keep_weights:
+                weights[i].append(copy_state(net, i))
+        if with_baselines:
+            for i, copy_rows in baseline_rows(net, x, labels, step, detailed).items():
+                baselines[i].extend(copy_rows)
+        checkpoints += 1
 
-    def on_step(step: int, net: nn.Module, _loss: float) -> None:
+    def on_step(step: int, net: MLP, _losses: torch.Tensor) -> None:
         if step in intervene_at:
-            interventions.extend(alternative_updates(net, monitor, x, y, step=step, candidates=candidates,
-                                                     lr=candidate_lr or lr, batch_size=batch_size,
-                                                     generator=generator))
+            for i in detailed:
+                interventions[i].extend(alternative_updates(
+                    net.member(i), monitor.warm[i], x, y, step=step, candidates=candidates, lr=candidate_lr or lr,
+                    batch_size=batch_size, generator=generators[i]))
         if step % checkpoint_every == 0:
             checkpoint(step, net)
 
-    checkpoint(0, model)
-    train(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", seed=seed,
-          measure=False, on_step=on_step, progress=False, device=device)
-    return Tracking(pd.DataFrame(rows), np.stack(pair_rho), class_pairs(labels), pd.DataFrame(baselines),
-                    pd.DataFrame(interventions), weights)
+    def on_epoch(epoch: int, net: MLP) -> None:
+        if epoch == 0:
+            checkpoint(0, net)
+
+    fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", order="per_seed",
+        measure=False, on_step=on_step, on_epoch=on_epoch, progress=False, device=device)
+    return [Tracking(pd.DataFrame(rows[i]), np.stack(pair_rho[i]), class_pairs(labels), pd.DataFrame(baselines[i]),
+                     pd.DataFrame(interventions[i]), weights[i]) for i in copies]
 
 
 @torch.no_grad()
-def baseline_rows(model: nn.Module, x: torch.Tensor, labels: np.ndarray, step: int, seed: int) -> list[dict]:
-    """In-sample, held-out, shuffled and shuffled held-out OvO rho_P of every hidden layer."""
+def baseline_rows(model: MLP, x: torch.Tensor, labels: np.ndarray, step: int,
+                  copies: Sequence[int]) -> dict[int, list[dict]]:
+    """In-sample, held-out, shuffled and shuffled held-out OvO rho_P of every hidden layer of each of
+    ``copies`` (copy i's labels shuffled and split with its seed): copy -> rows."""
+    was_training = model.training
     model.eval()
     states = model.hidden_states(x)
-    model.train()
-    shuffled = shuffled_labels(labels, seed)
-    return [dict(step=step, layer=index, **separability_baselines(h, labels, shuffled, seed))
-            for index, h in enumerate(states, start=1)]
+    model.train(was_training)
+    result = {}
+    for i in copies:
+        seed = model.seeds[i]
+        shuffled = shuffled_labels(labels, seed)
+        result[i] = [dict(step=step, layer=index, **separability_baselines(h[i], labels, shuffled, seed))
+                     for index, h in enumerate(states, start=1)]
+    return result
 
 
 def separability_baselines(features, labels: np.ndarray, shuffled: np.ndarray, seed: int = 0,
@@ -193,34 +231,35 @@ def separability_baselines(features, labels: np.ndarray, shuffled: np.ndarray, s
                 shuffled_heldout=heldout_layer_separability(features, shuffled, seed, repeats))
 
 
-def alternative_updates(model: nn.Module, monitor: SeparabilityMonitor, x: torch.Tensor, y: torch.Tensor, *,
-                        step: int, candidates: int, lr: float, batch_size: int,
-                        generator: torch.Generator) -> list[dict]:
-    """Take ``candidates`` single SGD steps from the current state; return their changes.
+def sgd_step_on_batches(model: MLP, x: torch.Tensor, y: torch.Tensor, index: torch.Tensor, lr: float) -> None:
+    """One plain SGD step of every copy on its own minibatch: ``index`` ``(S, b)`` rows of the shared
+    (x, y); copy i's gradient is that of its own mean cross-entropy."""
+    optimizer = make_optimizer("sgd", model.parameters(), lr)
+    optimizer.zero_grad(set_to_none=True)  # a member of a model in training carries its gradients
+    with torch.enable_grad():
+        per_copy_loss(model(x[index]), y[index], "classification").sum().backward()
+    optimizer.step()
 
-    Each candidate starts from a copy of ``model`` (left untouched), steps on its own random
-    minibatch and is measured on the monitor's evaluation set with the same candidate
-    directions as the base state (the base's winners as warm starts).
+
+def alternative_updates(model: MLP, warm: list | None, x: torch.Tensor, y: torch.Tensor, *, step: int,
+                        candidates: int, lr: float, batch_size: int, generator: torch.Generator) -> list[dict]:
+    """Take ``candidates`` single SGD steps from the state of the one-copy ``model``; return their changes.
+
+    The candidates are one stack of ``candidates`` copies of ``model`` (left untouched), candidate k
+    stepping on the k-th random minibatch drawn from ``generator``; each is measured on (x, y) with
+    the same candidate directions as the base state (the base's winners as warm starts; ``warm``: the
+    model's previous winners, the base's warm start).
     """
-    base = monitor.measure(model, update=False)
-    saved_warm = monitor.warm
-    monitor.warm = [layer.directions for layer in base.layers]
+    base = measure_copies(model, x, y, [warm])[0]
+    trials = MLP.stack([model] * candidates)
+    index = torch.stack([torch.randperm(len(x), generator=generator)[:batch_size] for _ in range(candidates)])
+    sgd_step_on_batches(trials, x, y, index.to(x.device), lr)
     rows = []
-    for k in range(candidates):
-        trial = copy.deepcopy(model)
-        index = torch.randperm(len(x), generator=generator)[:batch_size].to(x.device)
-        with torch.enable_grad():
-            loss = F.cross_entropy(trial(x[index]), y[index])
-            gradients = torch.autograd.grad(loss, list(trial.parameters()))
-        with torch.no_grad():
-            for parameter, gradient in zip(trial.parameters(), gradients):
-                parameter -= lr * gradient
-        after = monitor.measure(trial, update=False)
+    for k, after in enumerate(measure_copies(trials, x, y, [base.directions] * candidates)):
         for layer, (before_rho, after_rho) in enumerate(zip(base.rho, after.rho), start=1):
             rows.append(dict(step=step, train_accuracy=base.accuracy, candidate=k, layer=layer,
                              d_rho=after_rho - before_rho, d_accuracy=after.accuracy - base.accuracy,
                              d_loss=after.loss - base.loss))
-    monitor.warm = saved_warm
     return rows
 
 
