@@ -18,9 +18,9 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	touch $(STAMP)
 
 # Execute the chapters (book profile, or $$LINSTRUCT_PROFILE) that are not in the execution
-# cache, several at once, and build _build/html from the cache. The cache is kept per profile
-# and package code (_build/.jupyter_cache/<profile>-<hash>): prose edits execute nothing,
-# a code cell edit executes its notebook, a package change executes everything.
+# cache, several at once, and build _build/html from the cache. The cache is kept per profile,
+# package code and installed versions (_build/.jupyter_cache/<profile>-<hash>): prose edits
+# execute nothing, a code cell edit executes its notebook, a package change executes everything.
 book: setup
 	$(BIN)/python -m linstruct.book_cache .
 

@@ -19,9 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_key_names_the_profile_and_the_package_code():
     keys = {profile: cache_key(profile) for profile in ("smoke", "book", "full")}
     assert len(set(keys.values())) == 3
-    assert all(key == f"{profile}-{package_hash()}" for profile, key in keys.items())
+    assert all(key.startswith(f"{profile}-") for profile, key in keys.items())
+    assert len({key.split("-")[1] for key in keys.values()}) == 1  # one code and environment hash
     with pytest.raises(ValueError, match="profile must be one of smoke, book, full; got 'quick'"):
         cache_key("quick")
+
+
+def test_key_follows_package_code_and_environment(monkeypatch):
+    before = cache_key("book")
+    monkeypatch.setattr(book_cache, "package_hash", lambda: "0" * 16)
+    after_code = cache_key("book")
+    monkeypatch.setattr(book_cache, "environment_hash", lambda: "1" * 16)
+    assert len({before, after_code, cache_key("book")}) == 3
 
 
 def test_package_hash_sees_every_file_but_not_compiled_caches(tmp_path):

@@ -4,10 +4,10 @@ myst-nb's ``cache`` mode (jupyter-cache) reuses a notebook's stored outputs whil
 code cells are unchanged, but it knows nothing of the environment (``LINSTRUCT_PROFILE``)
 nor of this package's code. :func:`build_book` therefore
 
-1. keys the cache: ``<build>/.jupyter_cache/<profile>-<package hash>``
-   (:func:`cache_key`), the hash covering every file of the installed ``linstruct``
-   package; a changed profile or package gets a fresh cache, and the stale caches of the
-   same profile are deleted;
+1. keys the cache: ``<build>/.jupyter_cache/<profile>-<hash>`` (:func:`cache_key`), the
+   hash covering every file of the installed ``linstruct`` package and the versions of
+   Python and of every installed distribution; a changed profile, package or environment
+   gets a fresh cache, and the stale caches of the same profile are deleted;
 2. executes, before Sphinx starts, every notebook of the table of contents that this cache
    lacks (all of them with ``force``), several at once when the machine has the cores
    (:func:`choose_jobs`; one torch thread per notebook then, so they never fight over
@@ -53,11 +53,22 @@ def package_hash(package_dir: Path = PACKAGE_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
+def environment_hash() -> str:
+    """sha256 (16 hex digits) of the Python version and the name and version of every
+    installed distribution: new pins in requirements/constraints.txt change it."""
+    from importlib.metadata import distributions
+
+    installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions())
+    return hashlib.sha256("\n".join([sys.version, *installed]).encode()).hexdigest()[:16]
+
+
 def cache_key(profile: str) -> str:
-    """``<profile>-<package hash>``: the name of the jupyter-cache folder for ``profile``."""
+    """``<profile>-<hash>``, the name of the jupyter-cache folder for ``profile``: the hash
+    covers the package's files (:func:`package_hash`) and the environment (:func:`environment_hash`)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}; got {profile!r}")
-    return f"{profile}-{package_hash()}"
+    both = f"{package_hash()} {environment_hash()}".encode()
+    return f"{profile}-{hashlib.sha256(both).hexdigest()[:16]}"
 
 
 def choose_jobs(notebooks: int) -> int:
