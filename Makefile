@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # Batch execution: no progress bars, static widgets (outputs must not differ between runs).
 export LINSTRUCT_INTERACTIVE := 0
 
-.PHONY: setup book test bench lock clean
+.PHONY: setup book book-clean test unit lint bench bench-build bench-engine lock clean
 
 setup: $(STAMP)
 
@@ -17,17 +17,39 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 		-c requirements/constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-# Execute every chapter with its default (book) parameters and build _build/html.
+# Execute the chapters (book profile, or $$LINSTRUCT_PROFILE) that are not in the execution
+# cache, several at once, and build _build/html from the cache. The cache is kept per profile,
+# package code and installed versions (_build/.jupyter_cache/<profile>-<hash>): prose edits
+# execute nothing, a code cell edit executes its notebook, a package change executes everything.
 book: setup
-	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python -m linstruct.run.book_cache .
+
+# The same, executing every chapter again whatever the cache holds.
+book-clean: setup
+	$(BIN)/python -m linstruct.run.book_cache . --force
 
 # Unit tests, every chapter in the smoke profile (papermill + nbval), and the
-# whole book built in the smoke profile.
+# whole book built in the smoke profile (forced), on one pytest-xdist worker per core.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Unit tests only: the inner loop (about a minute).
+unit: setup
+	$(BIN)/python -m pytest -m "not notebook and not book" -n auto
+
+# The linter and the formatter's check (also run by the tests).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench-build: setup
+	$(BIN)/python benchmarks/bench_build.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_training.py
+
+bench-engine: setup
+	$(BIN)/python benchmarks/bench_engine.py
 
 # Refresh the pinned versions after changing pyproject.toml.
 lock: setup

@@ -1,9 +1,24 @@
-"""Shared test set-up: batch execution (no progress bars, static widgets)."""
+"""Shared test set-up: batch execution (no progress bars, static widgets), and one
+temporary folder of generated data sets for the whole run, shared by its xdist workers,
+the chapters' kernels and the book build (MNIST-1D is generated once per run)."""
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ["LINSTRUCT_INTERACTIVE"] = "0"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # the main process; xdist workers inherit its environment
+        config.linstruct_data = tempfile.mkdtemp(prefix="linstruct-test-data-")
+        os.environ["LINSTRUCT_DATA"] = config.linstruct_data
+
+
+def pytest_unconfigure(config):
+    if hasattr(config, "linstruct_data"):
+        shutil.rmtree(config.linstruct_data, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,9 @@ TESTS = Path(__file__).parents[1]
 pytestmark = pytest.mark.notebook
 
 
-@pytest.fixture(scope="module", params=list(CHAPTERS))
+# Under pytest-xdist (``--dist loadgroup``) both tests of a chapter run in one worker, which
+# executes the chapter once.
+@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in CHAPTERS])
 def executed(request, tmp_path_factory):
     spec = CHAPTERS[request.param]
     out = tmp_path_factory.mktemp(spec.name)

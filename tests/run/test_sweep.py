@@ -51,6 +51,7 @@ def test_unreachable_scheduler_fails_within_seconds():
     assert time.perf_counter() - started < 15
 
 
+@pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
     args = ["sweep", "toolkit", "-p", "width", "16,32", "-p", "depth", "1,2", "--seeds", "0",
             "--profile", "smoke", "--workers", "2", "--out", str(tmp_path)]
@@ -66,6 +67,7 @@ def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
     assert "4 runs (0 run now, 4 already finished, 0 failed)" in capsys.readouterr().out
 
 
+@pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_bad_value_fails_its_run_only(tmp_path):
     runs = plan("toolkit", parse_grid(get_chapter("toolkit"), [("width", "banana,16")]), [0], "smoke")
     statuses = {s["run_id"]: s for s in run_sweep(runs, tmp_path, workers=1, progress=False)}
@@ -78,6 +80,7 @@ def test_bad_value_fails_its_run_only(tmp_path):
     assert "banana" in table["error"].iloc[0]
 
 
+@pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
     command = [sys.executable, "-m", "linstruct.run.cli", "sweep", "toolkit", "-p", "width", "16,32", "--seeds", "0-1",
                "--profile", "smoke", "--workers", "1", "--out", str(tmp_path)]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import random
+from importlib.metadata import version
 
 import numpy as np
 import torch
 
 from linstruct.data.base import Dataset
+from linstruct.data.cache import cached_arrays
 from linstruct.data.split import stratified_split
 
-# Generated MNIST-1D arrays (x_train, y_train, x_test, y_test) by (seed, n): generation takes seconds.
+# Generated MNIST-1D arrays (x_train, y_train, x_test, y_test) by (seed, n): generation takes
+# seconds, so they are also kept on disk (linstruct.data.cache).
 _MNIST1D_CACHE: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+_MNIST1D_ARRAYS = ("x", "y", "x_test", "y_test")
 
 
 def digits(*, test_fraction: float = 0.3, seed: int = 0) -> Dataset:
@@ -43,11 +47,13 @@ def mnist1d(*, seed: int = 42, n: int = 5000) -> Dataset:
 
     The package's 80/20 split: x (0.8 n, 40) / (0.2 n, 40) float32, standardised
     per feature with the training mean and standard deviation; y int64. seed=42,
-    n=5000 is the published data set. Generated arrays are cached in this process
-    per (seed, n).
+    n=5000 is the published data set. Generated arrays are cached per (seed, n, mnist1d
+    version) on disk (``linstruct.data.cache.generated_dir()``) and in this process.
     """
     if (seed, n) not in _MNIST1D_CACHE:
-        _MNIST1D_CACHE[seed, n] = _generate_mnist1d(seed, n)
+        arguments = {"seed": seed, "n": n, "mnist1d": version("mnist1d")}
+        arrays = cached_arrays("mnist1d", arguments, lambda: _generate_mnist1d(seed, n))
+        _MNIST1D_CACHE[seed, n] = tuple(arrays[name] for name in _MNIST1D_ARRAYS)
     x_train, y_train, x_test, y_test = _MNIST1D_CACHE[seed, n]
     mean, std = x_train.mean(axis=0), x_train.std(axis=0)
     return Dataset(
@@ -65,8 +71,9 @@ def mnist1d(*, seed: int = 42, n: int = 5000) -> Dataset:
     )
 
 
-def _generate_mnist1d(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(x_train, y_train, x_test, y_test) from mnist1d's generator, leaving the global RNG states as found.
+def _generate_mnist1d(seed: int, n: int) -> dict[str, np.ndarray]:
+    """Arrays x, y (train) and x_test, y_test from mnist1d's generator, leaving the global RNG
+    states as found.
 
     mnist1d.data.get_dataset is avoided: it downloads, with no timeout.
     """
@@ -81,4 +88,4 @@ def _generate_mnist1d(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.nda
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)
-    return data["x"], data["y"], data["x_test"], data["y_test"]
+    return {name: data[name] for name in _MNIST1D_ARRAYS}
