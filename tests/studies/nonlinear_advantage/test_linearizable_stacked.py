@@ -94,3 +94,8 @@ def test_sparsifying_seed_and_lambda_pairs_follows_each_separate_run(kind, form)
         torch.testing.assert_close(torch.tensor(mine["soft_share"].to_numpy()),
                                    torch.tensor(own["soft_share"].to_numpy()), **TIGHT)
     assert not torch.equal(stack.head.weight[0], stack.head.weight[2])  # seed 3 under two strengths differs
+
+
+def test_a_stack_needs_a_copy():
+    with pytest.raises(ValueError, match="at least one copy"):
+        lz.mlp((), 6, 8, 2, 3)

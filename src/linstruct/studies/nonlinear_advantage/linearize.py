@@ -69,10 +69,6 @@ class LinearizableNet(Stacked):
             h = prelu(layer(h), alpha)
         return self.head(h.flatten(2))
 
-    @property
-    def widths(self) -> list[int]:
-        return [a.shape[1] for a in self.alphas]
-
 
 def _from_seeds(seeds: Sequence[int], build, conv: bool, in_features: int) -> LinearizableNet:
     """Copy s: ``torch.manual_seed(s)``, then ``build()`` -> (torch layers, head) with their default initialisation."""
