@@ -8,6 +8,7 @@ import sys
 import time
 
 import dask
+import distributed  # noqa: F401  loads Dask's distributed settings before dask.config.set below
 import pandas as pd
 import pytest
 

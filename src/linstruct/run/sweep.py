@@ -169,8 +169,8 @@ def collect(future, run: Run, out: Path) -> dict:
     except KilledWorker as error:
         record = {"status": "failed", "files": {},
                   "error": f"its worker died each of the {error.allowed_failures + 1} times it ran (killed, or out "
-                           f"of memory?); Dask gives up after distributed.scheduler.allowed-failures = "
-                           f"{error.allowed_failures} worker deaths"}
+                           f"of memory?); Dask's distributed.scheduler.allowed-failures = {error.allowed_failures} "
+                           f"lets a run survive {error.allowed_failures} worker deaths"}
     except Exception as error:
         raise SweepError(f"a worker could not run {run.key}: {type(error).__name__}: {error}; every worker needs "
                          f"linstruct {__version__} installed editable from a clone of the book") from None
