@@ -2,12 +2,12 @@
 hidden inside nonlinear neural networks.
 
 The names a reader's own notebook needs are available here (``from linstruct import
-load_dataset, MLP, train``); each is imported on first use, so ``import linstruct`` stays
+load_dataset, MLP, fit``); each is imported on first use, so ``import linstruct`` stays
 light (no torch, no matplotlib until a name that needs them is touched). The layers:
 
 * ``linstruct.core``: chapter parameters and profiles, claims and verdicts, seeding and threads;
 * ``linstruct.data``: the datasets (synthetic, packaged, and file-based with an announced fallback);
-* ``linstruct.nn``: models, seed ensembles, the training loop, linear probes;
+* ``linstruct.nn``: the stacked engine (S copies of a model as one), the MLP, the training loop ``fit``, probes;
 * ``linstruct.book``: the chapter session, figures and glue, explorer widgets;
 * ``linstruct.studies``: one subpackage per chapter (its spec, experiments and methods);
 * ``linstruct.run``: the ``linstruct`` command (``list``, ``run``, ``sweep``), chapter runs and Dask sweeps.
@@ -31,12 +31,12 @@ _EXPORTS = {
     "digits": "linstruct.data",
     "mnist1d": "linstruct.data",
     "fashion_mnist": "linstruct.data",
-    # models, seed ensembles and training
-    "MLP": "linstruct.nn.models",
-    "EnsembleMLP": "linstruct.nn.ensembles",
-    "train_ensemble": "linstruct.nn.ensembles",
-    "train": "linstruct.nn.training",
-    "evaluate": "linstruct.nn.training",
+    # the stacked engine: models of S copies, the one training loop
+    "Stacked": "linstruct.nn.stacked",
+    "MLP": "linstruct.nn.mlp",
+    "fit": "linstruct.nn.fit",
+    "evaluate": "linstruct.nn.fit",
+    "Snapshots": "linstruct.nn.fit",
     # probes
     "fit_linear_probe": "linstruct.nn.probes",
     "probe_accuracy": "linstruct.nn.probes",

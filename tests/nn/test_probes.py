@@ -1,7 +1,7 @@
 import torch
 
 from linstruct.data import Dataset
-from linstruct.nn.models import MLP
+from linstruct.nn.mlp import MLP
 from linstruct.nn.probes import fit_linear_probe, layer_probe_accuracies, probe_accuracy
 
 
@@ -38,8 +38,9 @@ def test_layer_probes_cover_input_and_every_hidden_layer():
     x = torch.randn(120, 4, generator=g)
     y = (x[:, 0] > 0).long()
     data = Dataset("toy", x[:80], y[:80], x[80:], y[80:], "classification", 2, "generated")
-    table = layer_probe_accuracies(MLP(4, 6, 3, 2), data)
-    assert list(table["layer"]) == [0, 1, 2, 3]
+    table = layer_probe_accuracies(MLP.from_seeds((0, 1), 4, 6, 3, 2), data)
+    assert list(table["layer"]) == [0, 1, 2, 3] * 2 and list(table["seed"]) == [0] * 4 + [1] * 4
+    assert table[table["layer"] == 0]["test_accuracy"].nunique() == 1  # the input probe is shared
     assert table["train_accuracy"].between(0, 1).all()
     assert table["test_accuracy"].iloc[0] >= 0.9  # the input is linearly separable
 
@@ -49,8 +50,10 @@ def test_input_layer_can_be_left_out():
     x = torch.randn(60, 3, generator=g)
     y = (x[:, 0] > 0).long()
     data = Dataset("toy", x[:40], y[:40], x[40:], y[40:], "classification", 2, "generated")
-    model = MLP(3, 4, 2, 2)
+    model = MLP.from_seeds((0,), 3, 4, 2, 2)
     full = layer_probe_accuracies(model, data)
     hidden = layer_probe_accuracies(model, data, include_input=False)
     assert list(hidden["layer"]) == [1, 2]
+    single = model.member(0)
+    assert layer_probe_accuracies(single, data).equals(full)
     assert hidden.reset_index(drop=True).equals(full[full["layer"] > 0].reset_index(drop=True))

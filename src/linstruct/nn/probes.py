@@ -13,6 +13,7 @@ import torch
 from torch.nn import functional as F
 
 from linstruct.data import Dataset
+from linstruct.nn.stacked import Stacked
 
 
 @dataclass(frozen=True)
@@ -76,17 +77,23 @@ def probe_row(train_features: torch.Tensor, test_features: torch.Tensor, data: D
 
 
 @torch.no_grad()
-def layer_probe_accuracies(model: torch.nn.Module, data: Dataset, include_input: bool = True,
+def layer_probe_accuracies(model: Stacked, data: Dataset, include_input: bool = True,
                            **fit_options) -> pd.DataFrame:
-    """Probe accuracy of the input (layer 0, unless ``include_input=False``: it does not
-    depend on the model) and of every hidden layer of ``model``.
+    """Probe accuracy, per copy of a stacked ``model``, of the input (layer 0, unless
+    ``include_input=False``; it does not depend on the model, so it is fitted once) and of
+    every hidden layer.
 
-    ``model`` must provide ``hidden_states(x) -> list[(n, width)]``. Returns columns
-    ``layer``, ``train_accuracy``, ``test_accuracy``.
+    ``model`` provides ``hidden_states(x) -> list[(S, n, width)]``; the data go to the model's
+    device. Returns columns ``copy``, ``seed``, ``layer``, ``train_accuracy``, ``test_accuracy``.
     """
     model.eval()
-    pairs = list(zip(model.hidden_states(data.x_train), model.hidden_states(data.x_test)))
-    rows = [probe_row(data.x_train, data.x_test, data, 0, **fit_options)] if include_input else []
-    rows += [probe_row(train_f, test_f, data, layer, **fit_options)
-             for layer, (train_f, test_f) in enumerate(pairs, start=1)]
+    where = next(model.parameters()).device
+    x_train, x_test = data.x_train.to(where), data.x_test.to(where)
+    states = list(zip(model.hidden_states(x_train), model.hidden_states(x_test)))
+    first = [probe_row(x_train, x_test, data, 0, **fit_options)] if include_input else []
+    rows = []
+    for copy, seed in enumerate(model.seeds):
+        rows += [{"copy": copy, "seed": seed} | row for row in first]
+        rows += [{"copy": copy, "seed": seed} | probe_row(train[copy], test[copy], data, layer, **fit_options)
+                 for layer, (train, test) in enumerate(states, start=1)]
     return pd.DataFrame(rows)

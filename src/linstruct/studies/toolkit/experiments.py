@@ -14,7 +14,7 @@ import torch
 from linstruct.data import Dataset
 from linstruct.nn.fit import final, fit
 from linstruct.nn.mlp import MLP
-from linstruct.nn.probes import probe_row
+from linstruct.nn.probes import layer_probe_accuracies
 
 
 @dataclass
@@ -53,15 +53,7 @@ def train_and_probe(data: Dataset, *, seeds: Sequence[int], width: int, depth: i
     and every hidden layer of each."""
     model = MLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
     history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="per_seed", device=device)
-    with torch.no_grad():
-        train_states = model.hidden_states(data.x_train.flatten(1).to(device))  # depth x (S, n, width)
-        test_states = model.hidden_states(data.x_test.flatten(1).to(device))
-    input_row = probe_row(data.x_train, data.x_test, data, layer=0)  # the same for every seed
-    rows = [input_row | {"seed": seed} for seed in model.seeds]
-    for layer, (train_f, test_f) in enumerate(zip(train_states, test_states), start=1):
-        rows += [probe_row(train_f[i].cpu(), test_f[i].cpu(), data, layer) | {"seed": seed}
-                 for i, seed in enumerate(model.seeds)]
-    probes = pd.DataFrame(rows).sort_values(["seed", "layer"], ignore_index=True)
+    probes = layer_probe_accuracies(model, data).drop(columns="copy")
     return ProbedNetworks(data, model, history, probes)
 
 
