@@ -15,6 +15,7 @@ otherwise idle machine):
 PROFILE (forced, no HTML) one at a time against all cores at once. The clones are of the
 committed HEAD. Run with ``make bench-build`` or ``python benchmarks/bench_build.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,11 +42,21 @@ def timed(name: str, command: list[str], cwd: Path, results: list[dict], env: di
     started = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
-    results.append({"step": name, "seconds": round(seconds, 1), "status": done.returncode,
-                    "load_before": round(load, 2), "load_after": round(os.getloadavg()[0], 2)})
+    results.append(
+        {
+            "step": name,
+            "seconds": round(seconds, 1),
+            "status": done.returncode,
+            "load_before": round(load, 2),
+            "load_after": round(os.getloadavg()[0], 2),
+        }
+    )
     status = "" if done.returncode == 0 else f"   FAILED ({done.returncode})"
-    print(f"{name:<28} {seconds:7.1f} s   (load average {load:.2f} before, "
-          f"{results[-1]['load_after']:.2f} after){status}", flush=True)
+    print(
+        f"{name:<28} {seconds:7.1f} s   (load average {load:.2f} before, "
+        f"{results[-1]['load_after']:.2f} after){status}",
+        flush=True,
+    )
     if done.returncode != 0:
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n", flush=True)
     return done.stdout + done.stderr

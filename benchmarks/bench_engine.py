@@ -7,6 +7,7 @@ the chapter (a few epochs, enough to time steady-state training). Targets, each 
 best thread count: 10 stacked copies at most 2.5x one copy for the circle models and at
 most 4x for the MNIST-1D CNNs. Run on an idle machine: ``python benchmarks/bench_engine.py``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,6 +44,21 @@ def seconds(fn, repeats: int) -> float:
     return best
 
 
+def time_case(case, seeds: tuple[int, ...], threads: int, repeats: int) -> tuple[float, float, float]:
+    """Seconds for one copy, all copies stacked, and the copies one after another."""
+    torch.set_num_threads(threads)
+    data = case.data()
+
+    def run(copies):
+        fit(case.model(copies), data, progress=False, measure=False, **case.fit)
+
+    return (
+        seconds(lambda: run(seeds[:1]), repeats),
+        seconds(lambda: run(seeds), repeats),
+        seconds(lambda: [run((s,)) for s in seeds], 1),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--copies", type=int, default=10)
@@ -57,17 +73,13 @@ def main() -> None:
     for name, case in load_cases().items():
         if args.only and args.only not in name:
             continue
-        data = case.data()
-        times = {}
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            run = lambda s: fit(case.model(s), data, progress=False, measure=False, **case.fit)  # noqa: E731
-            times[threads] = (seconds(lambda: run(seeds[:1]), args.repeats), seconds(lambda: run(seeds), args.repeats),
-                              seconds(lambda: [run((s,)) for s in seeds], 1))
+        times = {threads: time_case(case, seeds, threads, args.repeats) for threads in (1, 2)}
         best_one = min(t[0] for t in times.values())
         for threads, (one, stacked, sequential) in times.items():
-            print(f"| {name} | {threads} | {one:.3f} s | {stacked:.3f} s | {sequential:.3f} s | "
-                  f"{stacked / best_one:.2f}x |")
+            print(
+                f"| {name} | {threads} | {one:.3f} s | {stacked:.3f} s | {sequential:.3f} s | "
+                f"{stacked / best_one:.2f}x |"
+            )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Precision: the estimate against the exact optimum on small sets: the 2-D angular
 (m = n = 10, 30, 100) and the mixed-integer programme (4-D, 10 + 10 points).
 Run: `python benchmarks/bench_mdlsm.py` (one thread; times are best of --repeats).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,10 @@ def precision_2d(sizes=(10, 30, 100), instances: int = 20) -> None:
             rng = np.random.default_rng(seed)
             a, b = rng.normal(size=(m, 2)), rng.normal(size=(m, 2)) + [1.0, 0.6]
             gaps.append(sep.exact_rho_p_2d(a, b) - sep.pair_separability(a, b).rho_p)
-        print(f"2-D, {m}+{m} points, {instances} instances: exact - estimate mean {np.mean(gaps):.4f}, "
-              f"max {np.max(gaps):.4f}, min {np.min(gaps):.4f}")
+        print(
+            f"2-D, {m}+{m} points, {instances} instances: exact - estimate mean {np.mean(gaps):.4f}, "
+            f"max {np.max(gaps):.4f}, min {np.min(gaps):.4f}"
+        )
 
 
 def precision_milp(instances: int = 5, time_limit: float = 20.0) -> None:
@@ -66,8 +69,10 @@ def precision_milp(instances: int = 5, time_limit: float = 20.0) -> None:
         value, optimal = sep.exact_rho_p_milp(a, b, time_limit=time_limit)
         proved += optimal
         gaps.append(value - sep.pair_separability(a, b).rho_p)
-    print(f"4-D, 10+10 points, {instances} instances: MILP - estimate mean {np.mean(gaps):.4f}, "
-          f"max {np.max(gaps):.4f}; {proved} of {instances} proved optimal within {time_limit:g} s")
+    print(
+        f"4-D, 10+10 points, {instances} instances: MILP - estimate mean {np.mean(gaps):.4f}, "
+        f"max {np.max(gaps):.4f}; {proved} of {instances} proved optimal within {time_limit:g} s"
+    )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ training examples), same Adam and batch size; each loop at 1 thread, 2 threads a
 torch's default thread count. Not a test: run it on an idle machine with
 `make bench` (or `python benchmarks/bench_training.py`) and read the ratios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,8 +53,7 @@ def hand_written(data) -> int:
 
 def package(data) -> int:
     """The same work through linstruct.fit, one copy (no per-epoch evaluation, as above)."""
-    history = fit(fresh_model(data), data, epochs=EPOCHS, lr=LR, batch_size=BATCH, measure=False,
-                  progress=False)
+    history = fit(fresh_model(data), data, epochs=EPOCHS, lr=LR, batch_size=BATCH, measure=False, progress=False)
     return int(history["step"].iloc[-1])
 
 
@@ -83,8 +83,10 @@ def main() -> None:
     args = parser.parse_args()
     data = load_dataset("mnist1d")
     default_threads = torch.get_num_threads()
-    print(f"MNIST-1D {data.n_train} examples, MLP 40-128x3-10, batch {BATCH}, {EPOCHS} epochs; "
-          f"torch {torch.__version__}, default threads {default_threads}")
+    print(
+        f"MNIST-1D {data.n_train} examples, MLP 40-128x3-10, batch {BATCH}, {EPOCHS} epochs; "
+        f"torch {torch.__version__}, default threads {default_threads}"
+    )
     results = {}
     for threads in sorted({1, 2, default_threads}):
         torch.set_num_threads(threads)
@@ -95,10 +97,14 @@ def main() -> None:
     best_hand = max(v for (name, _), v in results.items() if name == "hand-written")
     best_package = max(v for (name, _), v in results.items() if name == "linstruct.fit")
     print(f"linstruct.fit at its best / hand-written at its best: {best_package / best_hand:.2f}")
-    print(f"linstruct.fit at default threads / at its best: "
-          f"{results['linstruct.fit', default_threads] / best_package:.2f}")
-    print(f"with per-epoch train/test evaluation / without (1 thread): "
-          f"{results['+ evaluation', 1] / results['linstruct.fit', 1]:.2f}")
+    print(
+        f"linstruct.fit at default threads / at its best: "
+        f"{results['linstruct.fit', default_threads] / best_package:.2f}"
+    )
+    print(
+        f"with per-epoch train/test evaluation / without (1 thread): "
+        f"{results['+ evaluation', 1] / results['linstruct.fit', 1]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Shared test set-up: batch execution (no progress bars, static widgets), and one
 temporary folder of generated data sets for the whole run, shared by its xdist workers,
 the chapters' kernels and the book build (MNIST-1D is generated once per run)."""
+
 import os
 import shutil
 import tempfile
@@ -25,3 +26,15 @@ def pytest_unconfigure(config):
 def _no_profile_from_environment(monkeypatch):
     """Tests choose their profile explicitly."""
     monkeypatch.delenv("LINSTRUCT_PROFILE", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Every test computes with one torch thread, as every process beside others must (the thread
+    policy), so exactness tests compare like with like whatever the worker layout."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

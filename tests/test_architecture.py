@@ -1,4 +1,5 @@
 """The package's shape: light entry points, no import cycle, a public API that resolves."""
+
 from __future__ import annotations
 
 import ast
@@ -21,7 +22,10 @@ def loaded_after(code: str) -> set[str]:
 
 
 def test_listing_chapters_imports_neither_torch_nor_matplotlib():
-    code = "import contextlib, io\nfrom linstruct.run.cli import main\nwith contextlib.redirect_stdout(io.StringIO()): main(['list'])"
+    code = (
+        "import contextlib, io\nfrom linstruct.run.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()): main(['list'])"
+    )
     assert loaded_after(code) == set()
 
 
@@ -76,7 +80,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         state[node] = 2
@@ -100,6 +104,9 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_relative_imports():
     """Absolute imports name the layer a module depends on."""
-    relative = [str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
-                if any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(ast.parse(p.read_text())))]
+    relative = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(ast.parse(p.read_text())))
+    ]
     assert relative == []

@@ -3,6 +3,7 @@ notebook executed again (forced, into a fresh cache), then jupyter-book with war
 errors. A failing chapter, a missing glue key or a dead cross-reference fails this test,
 and so does a page that Sphinx would have to execute itself (its code not matching the
 cache)."""
+
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,7 @@ pytestmark = pytest.mark.book
 def test_book_builds_in_smoke_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("LINSTRUCT_RUNS_DIR", str(tmp_path / "runs"))
     messages = []
-    result = build_book(ROOT, tmp_path, "smoke", force=True, log=messages.append, capture_output=True,
-                        timeout=1200)
+    result = build_book(ROOT, tmp_path, "smoke", force=True, log=messages.append, capture_output=True, timeout=1200)
     assert result.returncode == 0, "\n".join(messages)[-3000:] + result.stdout[-6000:] + result.stderr[-3000:]
     executable = book_notebooks(ROOT)
     assert sum("executed in" in m for m in messages) == len(executable) == 6

@@ -1,8 +1,9 @@
 """A benchmark case of the stacked engine (see ``bench_engine.py``)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 CASES: dict = {}
 

@@ -1,6 +1,7 @@
 """Chapter 1's book-profile gated networks: the circle DLGN and ReLU net (2-32x5-1, beta 4, 500
 points, Adam, batch 32) and the Fashion-MNIST DLGN (784-128x5-10, 3000 images, Adam, batch 32),
 with the chapter's one shared minibatch order."""
+
 from case import Case
 
 from linstruct.data import load_dataset
@@ -14,12 +15,15 @@ def circle():
 
 
 CASES = {
-    "circle DLGN 2-32x5-1": Case(model=lambda seeds: GatedNet("dlgn", 2, 32, 5, 1, seeds=seeds, beta=4.0),
-                                 data=circle, fit=CIRCLE_FIT),
-    "circle ReLU GatedNet 2-32x5-1": Case(model=lambda seeds: GatedNet("relu", 2, 32, 5, 1, seeds=seeds),
-                                          data=circle, fit=CIRCLE_FIT),
+    "circle DLGN 2-32x5-1": Case(
+        model=lambda seeds: GatedNet("dlgn", 2, 32, 5, 1, seeds=seeds, beta=4.0), data=circle, fit=CIRCLE_FIT
+    ),
+    "circle ReLU GatedNet 2-32x5-1": Case(
+        model=lambda seeds: GatedNet("relu", 2, 32, 5, 1, seeds=seeds), data=circle, fit=CIRCLE_FIT
+    ),
     "Fashion-MNIST DLGN 784-128x5-10": Case(
         model=lambda seeds: GatedNet("dlgn", 784, 128, 5, 10, seeds=seeds, beta=4.0),
         data=lambda: load_dataset("fashion-mnist", seed=0, n_train=3000),
-        fit=dict(epochs=1, lr=1e-3, batch_size=32, order="shared")),
+        fit=dict(epochs=1, lr=1e-3, batch_size=32, order="shared"),
+    ),
 }

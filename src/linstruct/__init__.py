@@ -12,6 +12,7 @@ light (no torch, no matplotlib until a name that needs them is touched). The lay
 * ``linstruct.studies``: one subpackage per chapter (its spec, experiments and methods);
 * ``linstruct.run``: the ``linstruct`` command (``list``, ``run``, ``sweep``), chapter runs and Dask sweeps.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from linstruct.book.session import claims_html, default_output_dir, start_chapter
 from linstruct.core.claims import Check, Claim
 from linstruct.core.parameters import ParameterError
-from linstruct.book.session import claims_html, default_output_dir, start_chapter
 
 
 def test_start_reads_parameters_from_a_namespace_and_validates():

@@ -42,8 +42,14 @@ def test_claim_needs_checks_and_identifier_keys():
 
 
 def test_record_is_json_and_carries_the_computed_verdict():
-    claim = Claim("c", "statement", "criterion", {"gap": 3.0, "steps": float("inf")},
-                  [Check.at_most("gap", 3.0, 2.0, 5.0)], undefined={"steps": "never converged"})
+    claim = Claim(
+        "c",
+        "statement",
+        "criterion",
+        {"gap": 3.0, "steps": float("inf")},
+        [Check.at_most("gap", 3.0, 2.0, 5.0)],
+        undefined={"steps": "never converged"},
+    )
     record = json.loads(json.dumps(claim.as_record()))
     assert record["verdict"] == PARTLY
     assert record["measured"] == {"gap": 3.0, "steps": None}

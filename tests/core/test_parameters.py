@@ -1,7 +1,7 @@
 import pytest
 
-from linstruct.studies import CHAPTERS, get_chapter
 from linstruct.core.parameters import PROFILES, ChapterSpec, Param, ParameterError
+from linstruct.studies import CHAPTERS, get_chapter
 
 SPEC = ChapterSpec(
     name="demo",

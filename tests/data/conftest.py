@@ -1,4 +1,5 @@
 """Fixtures of the data tests: fake dataset files written to a temporary folder."""
+
 from __future__ import annotations
 
 import pickle

@@ -1,4 +1,5 @@
 """The on-disk cache of generated data sets: keyed by arguments, reused, never trusted when damaged."""
+
 import numpy as np
 import pytest
 
@@ -40,8 +41,17 @@ def test_folder_follows_linstruct_data(data_dir, monkeypatch):
 def test_key_depends_on_every_argument_not_their_order(data_dir):
     base = entry_path("toy", {"n": 3, "seed": 1})
     assert entry_path("toy", {"seed": 1, "n": 3}) == base
-    assert len({base, entry_path("toy", {"n": 3, "seed": 2}), entry_path("toy", {"n": 4, "seed": 1}),
-                entry_path("other", {"n": 3, "seed": 1})}) == 4
+    assert (
+        len(
+            {
+                base,
+                entry_path("toy", {"n": 3, "seed": 2}),
+                entry_path("toy", {"n": 4, "seed": 1}),
+                entry_path("other", {"n": 3, "seed": 1}),
+            }
+        )
+        == 4
+    )
 
 
 def test_made_once_then_read_back_exactly(data_dir):
@@ -58,10 +68,12 @@ def test_damaged_file_is_regenerated_not_used(data_dir, damage):
     cached_arrays("toy", {"n": 3}, Generator(offset=100.0))  # what a damaged file would wrongly give
     path = entry_path("toy", {"n": 3})
     content = path.read_bytes()
-    damaged = {"truncate": content[: len(content) // 2],
-               "flip a byte": content[:60] + bytes([content[60] ^ 0xFF]) + content[61:],
-               "empty": b"",
-               "not a zip": b"hello" * 100}[damage]
+    damaged = {
+        "truncate": content[: len(content) // 2],
+        "flip a byte": content[:60] + bytes([content[60] ^ 0xFF]) + content[61:],
+        "empty": b"",
+        "not a zip": b"hello" * 100,
+    }[damage]
     path.write_bytes(damaged)
     make = Generator()
     arrays = cached_arrays("toy", {"n": 3}, make)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gzip
 import io
-import pickle
 import tarfile
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,7 +39,10 @@ def test_idx_header_layout_and_gzip_detected_by_content(tmp_path):
     [
         (b"\x01\x00\x08\x01\x00\x00\x00\x01\x05", "not an IDX file"),
         (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x05", r"IDX type code 0x0d; only unsigned bytes"),
-        (b"\x00\x00\x08\x02\x00\x00\x00\x02\x00\x00\x00\x03\x01\x02", r"IDX shape \(2, 3\) needs 6 data bytes, found 2"),
+        (
+            b"\x00\x00\x08\x02\x00\x00\x00\x02\x00\x00\x00\x03\x01\x02",
+            r"IDX shape \(2, 3\) needs 6 data bytes, found 2",
+        ),
         (b"\x00\x00\x08\x03\x00\x00", "IDX header truncated"),
     ],
 )

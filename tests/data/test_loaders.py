@@ -1,4 +1,4 @@
-"""The real-data loaders: file search, fake files, missing data and fallbacks, digits, MNIST-1D, Debian Fashion-MNIST."""
+"""The real-data loaders: file search, fake files, missing data, fallbacks, digits, MNIST-1D, Fashion-MNIST."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from linstruct.data import DatasetUnavailable, digits, load_dataset, mnist1d
-from linstruct.data import images, packaged
+from linstruct.data import DatasetUnavailable, digits, images, load_dataset, mnist1d, packaged
 from linstruct.data.files import write_idx
 
 IDX_STEMS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -94,7 +93,11 @@ def test_missing_fashion_mnist_says_where_and_how(isolated, tmp_path):
     message = str(info.value)
     assert "LINSTRUCT_DATA" in message and "apt-get install dataset-fashion-mnist" in message
     assert "download=True" in message and "train-images-idx3-ubyte" in message
-    for folder in (isolated / "fashion-mnist", tmp_path / "no-debian", tmp_path / "home/.cache/linstruct/fashion-mnist"):
+    for folder in (
+        isolated / "fashion-mnist",
+        tmp_path / "no-debian",
+        tmp_path / "home/.cache/linstruct/fashion-mnist",
+    ):
         assert str(folder) in message
     assert "\n" not in message
 
@@ -195,8 +198,10 @@ def test_mnist1d_never_uses_the_downloader(monkeypatch):
     assert mnist1d(seed=1, n=100).n_train == 80
 
 
-@pytest.mark.skipif(not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file(),
-                    reason="Debian package dataset-fashion-mnist not installed")
+@pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").is_file(),
+    reason="Debian package dataset-fashion-mnist not installed",
+)
 def test_debian_fashion_mnist(monkeypatch, tmp_path):
     monkeypatch.delenv("LINSTRUCT_DATA", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))

@@ -107,7 +107,9 @@ def test_registry_options():
     assert dataset_options("shells") == ("d_linear", "d_shell", "margin", "radii")
     data = load_dataset("circle", n=40, a=2, b=3)
     assert data.n_train == 40 and data.source == "generated (n=40, a=2, b=3; test = train)"
-    with pytest.raises(TypeError, match=r"load_dataset\('circle'\): unknown option\(s\) c, noise; circle accepts n, a, b"):
+    with pytest.raises(
+        TypeError, match=r"load_dataset\('circle'\): unknown option\(s\) c, noise; circle accepts n, a, b"
+    ):
         load_dataset("circle", c=1, noise=0.1)
     with pytest.raises(TypeError, match="unknown option"):
         load_dataset("shells", n_train_total=10)

@@ -127,6 +127,7 @@ def test_shells_b1_is_linear_b2_is_not(shells):
     # the shell radius (a nonlinear feature) separates b2 by a threshold between the radii
     radius = np.linalg.norm(x_test[:, 10:], axis=1)
     assert np.mean((radius > 1.5) == (y_test % 2 == 1)) > 0.99
+
     # with the squared radius appended, all four classes become linearly separable
     def lift(x):
         return np.concatenate([x, np.sum(x[:, 10:] ** 2, axis=1, keepdims=True)], axis=1)

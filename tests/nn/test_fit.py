@@ -1,4 +1,5 @@
 """The one training loop: every copy of a stack follows exactly its own separate run."""
+
 import math
 
 import pytest
@@ -32,8 +33,9 @@ def test_each_copy_follows_its_separate_run(name, kw, order):
         for p, q in zip(alone.parameters(), stack.member(index).parameters()):
             torch.testing.assert_close(p, q, atol=2e-5, rtol=1e-4)
         mine = history[history["copy"] == index].reset_index(drop=True)
-        torch.testing.assert_close(torch.tensor(mine["train_loss"].values), torch.tensor(own["train_loss"].values),
-                                   atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(
+            torch.tensor(mine["train_loss"].values), torch.tensor(own["train_loss"].values), atol=1e-5, rtol=1e-4
+        )
 
 
 def test_data_order_policies():
@@ -62,11 +64,25 @@ def test_data_order_policies():
 
 def test_float64_training_and_history_columns():
     data = load_dataset("circle", n=100)
-    data = type(data)(**{**data.__dict__, "x_train": data.x_train.double(), "x_test": data.x_test.double(),
-                         "y_train": data.y_train.double(), "y_test": data.y_test.double()})
+    data = type(data)(
+        **{
+            **data.__dict__,
+            "x_train": data.x_train.double(),
+            "x_test": data.x_test.double(),
+            "y_train": data.y_train.double(),
+            "y_test": data.y_test.double(),
+        }
+    )
     model = MLP.from_seeds((0, 1), 2, 8, 2, 1).double()
-    history = fit(model, data, epochs=2, lr=1e-2, batch_size=20, progress=False,
-                  on_epoch=lambda epoch, m: {"norm": torch.stack([w.norm() for w in m.head.weight])})
+    history = fit(
+        model,
+        data,
+        epochs=2,
+        lr=1e-2,
+        batch_size=20,
+        progress=False,
+        on_epoch=lambda epoch, m: {"norm": torch.stack([w.norm() for w in m.head.weight])},
+    )
     assert list(history.columns[:4]) == ["copy", "seed", "epoch", "step"]
     assert {"batch_loss", "train_loss", "test_loss", "norm"} <= set(history.columns)
     assert len(history) == 2 * 3 and history["step"].max() == 2 * 5
@@ -79,9 +95,18 @@ def test_penalty_and_step_callback_act_per_copy():
     model = MLP.from_seeds((0, 0), 2, 8, 1, data.num_classes)
     strength = torch.tensor([0.0, 10.0])
     steps = []
-    fit(model, data, epochs=2, lr=1e-2, batch_size=64, progress=False, measure=False, order="shared",
+    fit(
+        model,
+        data,
+        epochs=2,
+        lr=1e-2,
+        batch_size=64,
+        progress=False,
+        measure=False,
+        order="shared",
         penalty=lambda m: strength * m.head.weight.pow(2).sum((1, 2)),
-        on_step=lambda step, m, losses: steps.append((step, tuple(losses.shape))))
+        on_step=lambda step, m, losses: steps.append((step, tuple(losses.shape))),
+    )
     norms = model.head.weight.pow(2).sum((1, 2))
     assert norms[1] < norms[0]  # only the penalised copy shrinks
     assert steps[0] == (1, (2,)) and len(steps) == 2 * math.ceil(data.n_train / 64)

@@ -1,4 +1,5 @@
 """Stacked layers equal their torch counterparts copy by copy; member and stack are inverses."""
+
 import pytest
 import torch
 from torch import nn
@@ -45,7 +46,9 @@ def test_batch_norm_keeps_statistics_per_copy(shape):
         nn.init.uniform_(m.weight)
         nn.init.uniform_(m.bias)
     stacked = StackedBatchNorm1d.from_norms(norms)
-    x = torch.randn(*shape, dtype=torch.float64) * torch.tensor([1.0, 5.0, 0.1]).double().view(3, *[1] * (len(shape) - 1))
+    x = torch.randn(*shape, dtype=torch.float64) * torch.tensor([1.0, 5.0, 0.1]).double().view(
+        3, *[1] * (len(shape) - 1)
+    )
     for _ in range(2):  # training mode: batch statistics, running averages updated per copy
         out = stacked(x)
         expected = [norms[i](x[i]) for i in range(3)]

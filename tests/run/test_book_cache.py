@@ -1,5 +1,6 @@
 """The book's execution cache: keyed by profile and package code, reused for prose edits,
 invalidated by code edits, never shared between profiles."""
+
 import json
 from pathlib import Path
 
@@ -7,8 +8,15 @@ import nbformat
 import pytest
 
 from linstruct.run import book_cache
-from linstruct.run.book_cache import (build_book, book_notebooks, cache_key, choose_jobs, execute_missing,
-                                  execution_env, package_hash)
+from linstruct.run.book_cache import (
+    book_notebooks,
+    build_book,
+    cache_key,
+    choose_jobs,
+    execute_missing,
+    execution_env,
+    package_hash,
+)
 from linstruct.studies import get_chapter
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +73,14 @@ def test_jobs_and_threads_share_out_the_cores(monkeypatch):
 
 def test_the_book_executes_its_notebooks_and_the_myst_notebook_page():
     found = book_notebooks(ROOT)
-    assert sorted(found) == ["book/rerunning", "notebooks/00_toolkit", "notebooks/01_half_space_features",
-                             "notebooks/02_early_separability", "notebooks/03_nonlinear_advantage",
-                             "notebooks/04_mdlsm_synchronicity"]
+    assert sorted(found) == [
+        "book/rerunning",
+        "notebooks/00_toolkit",
+        "notebooks/01_half_space_features",
+        "notebooks/02_early_separability",
+        "notebooks/03_nonlinear_advantage",
+        "notebooks/04_mdlsm_synchronicity",
+    ]
     assert any("run_sweep" in cell.source for cell in found["book/rerunning"][1].cells)
 
 
@@ -81,12 +94,17 @@ def tiny_book(tmp_path):
     """A one-page book whose notebook prints the profile and one of its values."""
     book = tmp_path / "src"
     book.mkdir()
-    config = {"title": "tiny", "only_build_toc_files": True, "exclude_patterns": ["_build"],
-              "execute": {"execute_notebooks": "force", "timeout": 300, "raise_on_error": True}}
+    config = {
+        "title": "tiny",
+        "only_build_toc_files": True,
+        "exclude_patterns": ["_build"],
+        "execute": {"execute_notebooks": "force", "timeout": 300, "raise_on_error": True},
+    }
     (book / "_config.yml").write_text(json.dumps(config))
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Page\n\nFirst prose."),
-                                              nbformat.v4.new_code_cell(PROFILE_CELL)])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# Page\n\nFirst prose."), nbformat.v4.new_code_cell(PROFILE_CELL)]
+    )
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, book / "page.ipynb")
     return book

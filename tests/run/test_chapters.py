@@ -1,14 +1,15 @@
 """Every chapter, executed in the smoke profile through ``linstruct run``'s code path,
 then re-executed by nbval, which must reproduce every compared output."""
+
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from linstruct.studies import CHAPTERS
 from linstruct.core.claims import VERDICTS
 from linstruct.run.runner import run_chapter
+from linstruct.studies import CHAPTERS
 
 TESTS = Path(__file__).parents[1]
 pytestmark = pytest.mark.notebook
@@ -39,9 +40,26 @@ def test_results_json(executed):
 def test_second_execution_reproduces_outputs(executed):
     spec, out, _ = executed
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-         "--nbval-sanitize-with", str(TESTS / "nbval_sanitize.cfg"), "-q", "--rootdir", str(out),
-         "-o", "addopts=", str(out / f"{spec.name}.ipynb")],
-        capture_output=True, text=True, cwd=out, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-sanitize-with",
+            str(TESTS / "nbval_sanitize.cfg"),
+            "-q",
+            "--rootdir",
+            str(out),
+            "-o",
+            "addopts=",
+            str(out / f"{spec.name}.ipynb"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=out,
+        timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -9,8 +9,9 @@ from linstruct.run.cli import main
 
 
 def linstruct(*args, timeout=60):
-    return subprocess.run([sys.executable, "-m", "linstruct.run.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "linstruct.run.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_list_shows_chapters_parameters_and_profile_values(capsys):

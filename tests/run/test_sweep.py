@@ -1,5 +1,6 @@
 """Sweeps: planning, resuming, failures, worker checks and deaths, unreachable schedulers,
 the table and figure. A hand-started cluster is tested in test_sweep_cluster.py."""
+
 import json
 import os
 import signal
@@ -13,12 +14,24 @@ import pandas as pd
 import pytest
 
 from linstruct.run import sweep
-from linstruct.studies import get_chapter
 from linstruct.run.cli import main
-from linstruct.run.sweep import (Run, SweepError, collect, connect, disconnect, is_finished, parse_grid, parse_seeds,
-                             plan, run_folder, run_sweep, write_run)
+from linstruct.run.sweep import (
+    Run,
+    SweepError,
+    collect,
+    connect,
+    disconnect,
+    is_finished,
+    parse_grid,
+    parse_seeds,
+    plan,
+    run_folder,
+    run_sweep,
+    write_run,
+)
 from linstruct.run.sweep_report import holding_rates, sweep_figure, tidy_table
 from linstruct.run.sweep_worker import fingerprint, mismatch, worker_environment
+from linstruct.studies import get_chapter
 
 
 def test_parse_seeds():
@@ -54,8 +67,24 @@ def test_unreachable_scheduler_fails_within_seconds():
 
 @pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
-    args = ["sweep", "toolkit", "-p", "width", "16,32", "-p", "depth", "1,2", "--seeds", "0",
-            "--profile", "smoke", "--workers", "2", "--out", str(tmp_path)]
+    args = [
+        "sweep",
+        "toolkit",
+        "-p",
+        "width",
+        "16,32",
+        "-p",
+        "depth",
+        "1,2",
+        "--seeds",
+        "0",
+        "--profile",
+        "smoke",
+        "--workers",
+        "2",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(args) == 0
     assert "4 runs (4 run now, 0 already finished, 0 failed)" in capsys.readouterr().out
     table = pd.read_csv(tmp_path / "runs.csv")
@@ -83,8 +112,24 @@ def test_bad_value_fails_its_run_only(tmp_path):
 
 @pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
-    command = [sys.executable, "-m", "linstruct.run.cli", "sweep", "toolkit", "-p", "width", "16,32", "--seeds", "0-1",
-               "--profile", "smoke", "--workers", "1", "--out", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "linstruct.run.cli",
+        "sweep",
+        "toolkit",
+        "-p",
+        "width",
+        "16,32",
+        "--seeds",
+        "0-1",
+        "--profile",
+        "smoke",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")
     deadline = time.time() + 300
@@ -128,8 +173,9 @@ def test_worker_environment_defaults_to_one_thread_and_keeps_what_is_given():
 def test_mismatch_names_what_differs():
     ours = fingerprint("toolkit")
     assert len(ours["notebook"]) == 64 and mismatch(ours, ours, "toolkit") == ""
-    assert "has linstruct 0.0.1 but the sweep was started with" in mismatch(ours | {"linstruct": "0.0.1"}, ours,
-                                                                              "toolkit")
+    assert "has linstruct 0.0.1 but the sweep was started with" in mismatch(
+        ours | {"linstruct": "0.0.1"}, ours, "toolkit"
+    )
     assert "has no notebook of chapter 'toolkit'" in mismatch(ours | {"notebook": None}, ours, "toolkit")
     assert "a different notebook of chapter 'toolkit'" in mismatch(ours | {"notebook": "0" * 64}, ours, "toolkit")
 

@@ -3,6 +3,7 @@
 Every figure in the book must have a title and labelled axes; :func:`glue_figure`
 refuses one that does not, so a missing label fails the build, not the reader.
 """
+
 from __future__ import annotations
 
 import matplotlib
@@ -27,7 +28,7 @@ def set_style() -> None:
     )
 
 
-def unlabelled_axes(fig: "matplotlib.figure.Figure") -> list[str]:
+def unlabelled_axes(fig: matplotlib.figure.Figure) -> list[str]:
     """Descriptions of the axes of ``fig`` that lack a title or an axis label.
 
     Axes without visible content (colour bars, turned-off panels) are ignored; a
@@ -56,7 +57,7 @@ def _is_colorbar(ax) -> bool:
     return hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>"
 
 
-def glue_figure(key: str, fig: "matplotlib.figure.Figure") -> None:
+def glue_figure(key: str, fig: matplotlib.figure.Figure) -> None:
     """Glue ``fig`` under ``key`` for a ``{glue:figure}`` with a numbered caption.
 
     The figure is also displayed, so it shows in JupyterLab; give the cell the tags

@@ -6,6 +6,7 @@ seeds everything and sets the plotting style, and :meth:`ChapterRun.finish` at t
 end, which shows the claims table, glues every number the prose quotes and writes
 ``results.json``.
 """
+
 from __future__ import annotations
 
 import html
@@ -13,16 +14,17 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from linstruct import __version__
-from linstruct.studies import get_chapter
+from linstruct.book.plotting import set_style
 from linstruct.core.claims import Claim
 from linstruct.core.parameters import Config
-from linstruct.book.plotting import set_style
 from linstruct.core.reproducibility import seed_everything, select_device, set_threads
+from linstruct.studies import get_chapter
 
 
 def project_root(start: Path | None = None) -> Path | None:
@@ -133,8 +135,11 @@ def claims_html(claims: Sequence[Claim]) -> str:
     rows = []
     for c in claims:
         measured = "<br>".join(
-            f"{html.escape(k)} = undefined ({html.escape(c.undefined[k])})" if k in c.undefined
-            else f"{html.escape(k)} = {v:.4g}" for k, v in c.measured.items())
+            f"{html.escape(k)} = undefined ({html.escape(c.undefined[k])})"
+            if k in c.undefined
+            else f"{html.escape(k)} = {v:.4g}"
+            for k, v in c.measured.items()
+        )
         checks = "<br>".join(f"{html.escape(ch.description)}: {ch.status}" for ch in c.checks)
         rows.append(
             "<tr>"

@@ -5,9 +5,11 @@ into a row of axes. In a live Jupyter session it shows a slider that redraws; in
 execution (the book build, the tests: ``LINSTRUCT_INTERACTIVE=0``) it draws a grid
 with one row per chosen state and glues it as a figure for a numbered caption.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 
@@ -17,18 +19,29 @@ from linstruct.core.reproducibility import interactive
 Draw = Callable[[Sequence[plt.Axes], Any], None]
 
 
-def static_grid(draw: Draw, values: Sequence, panels: int = 1, panel_size: tuple[float, float] = (3.6, 3.0)) -> plt.Figure:
+def static_grid(
+    draw: Draw, values: Sequence, panels: int = 1, panel_size: tuple[float, float] = (3.6, 3.0)
+) -> plt.Figure:
     """A figure with one row per value in ``values``, each row drawn by ``draw(axes, value)``."""
-    fig, axes = plt.subplots(len(values), panels, figsize=(panel_size[0] * panels, panel_size[1] * len(values)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(values), panels, figsize=(panel_size[0] * panels, panel_size[1] * len(values)), squeeze=False
+    )
     for row, value in zip(axes, values):
         draw(list(row), value)
     fig.tight_layout()
     return fig
 
 
-def explorer(key: str, draw: Draw, values: Sequence, *, static_values: Sequence | None = None, panels: int = 1,
-             label: str = "state", live: bool | None = None):
+def explorer(
+    key: str,
+    draw: Draw,
+    values: Sequence,
+    *,
+    static_values: Sequence | None = None,
+    panels: int = 1,
+    label: str = "state",
+    live: bool | None = None,
+):
     """A slider over ``values`` redrawing ``draw(axes, value)``, or its static stand-in.
 
     Static (batch) mode glues ``static_grid(draw, static_values or values[:: ...])`` under
@@ -45,8 +58,9 @@ def explorer(key: str, draw: Draw, values: Sequence, *, static_values: Sequence 
     import ipywidgets as widgets
     from IPython.display import display
 
-    slider = widgets.SelectionSlider(options=values, value=values[0], description=label,
-                                     continuous_update=False, layout=widgets.Layout(width="60%"))
+    slider = widgets.SelectionSlider(
+        options=values, value=values[0], description=label, continuous_update=False, layout=widgets.Layout(width="60%")
+    )
     output = widgets.Output()
 
     def redraw(change=None):

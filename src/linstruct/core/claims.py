@@ -9,11 +9,12 @@ The verdict follows from the checks alone, never from typing it:
   and some fail;
 * ``not reproduced``: no check passes, even partly.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
 REPRODUCED = "reproduced"
 PARTLY = "partly reproduced"
@@ -30,7 +31,7 @@ class Check:
     partly: bool = False
 
     @classmethod
-    def at_most(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> "Check":
+    def at_most(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> Check:
         """``value <= bound`` passes; ``value <= partly_bound`` passes partly."""
         partly = partly_bound is not None and value <= partly_bound
         text = f"{name} = {value:.4g} <= {bound:g}"
@@ -39,7 +40,7 @@ class Check:
         return cls(text, bool(value <= bound), bool(partly))
 
     @classmethod
-    def at_least(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> "Check":
+    def at_least(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> Check:
         """``value >= bound`` passes; ``value >= partly_bound`` passes partly."""
         partly = partly_bound is not None and value >= partly_bound
         text = f"{name} = {value:.4g} >= {bound:g}"
@@ -90,8 +91,10 @@ class Claim:
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise TypeError(f"measured value {key!r} of claim {self.id!r} must be a number, got {value!r}")
             if not math.isfinite(value) and key not in self.undefined:
-                raise ValueError(f"measured value {key!r} of claim {self.id!r} is {value}; a value without a "
-                                 f"finite measurement must be listed in undefined=... with the reason")
+                raise ValueError(
+                    f"measured value {key!r} of claim {self.id!r} is {value}; a value without a "
+                    f"finite measurement must be listed in undefined=... with the reason"
+                )
         for key, reason in self.undefined.items():
             if key not in self.measured or not str(reason).strip():
                 raise ValueError(f"undefined value {key!r} of claim {self.id!r} needs a measured key and a reason")

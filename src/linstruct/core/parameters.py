@@ -6,11 +6,13 @@ paper-scale). A value given by the reader overrides the profile's value. Validat
 happens before any data is loaded or any model trained, and every error names the
 chapter, the parameter and what is allowed.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 PROFILES = ("smoke", "book", "full")
 PROFILE_ENV = "LINSTRUCT_PROFILE"
@@ -92,20 +94,20 @@ class Param:
         return value
 
     def error(self, chapter: str, value: Any) -> ParameterError:
-        return ParameterError(
-            f"chapter '{chapter}': parameter '{self.name}' must be {self.allowed()}; got {value!r}"
-        )
+        return ParameterError(f"chapter '{chapter}': parameter '{self.name}' must be {self.allowed()}; got {value!r}")
 
 
 COMMON_PARAMS = (
-    Param("profile", str, "smoke (seconds), book (the HTML book) or full (paper scale); "
-          f"unset: ${PROFILE_ENV} if set, else book", choices=PROFILES),
+    Param(
+        "profile",
+        str,
+        f"smoke (seconds), book (the HTML book) or full (paper scale); unset: ${PROFILE_ENV} if set, else book",
+        choices=PROFILES,
+    ),
     Param("seed", int, "seed of data order and initialisation", low=0, high=2**31 - 1, default=0),
-    Param("threads", int, "torch CPU threads; unset: the package's thread policy",
-          low=1, high=256, optional=True),
+    Param("threads", int, "torch CPU threads; unset: the package's thread policy", low=1, high=256, optional=True),
     Param("device", str, "where to train", choices=("cpu", "cuda", "auto"), default="cpu"),
-    Param("output_dir", str, "folder for results.json; unset: runs/<chapter> beside the book",
-          optional=True),
+    Param("output_dir", str, "folder for results.json; unset: runs/<chapter> beside the book", optional=True),
 )
 
 

@@ -7,6 +7,7 @@ deliberately: an explicit request wins, then ``LINSTRUCT_THREADS``, then
 ``OMP_NUM_THREADS``, then one thread whenever the process runs beside others (a Dask
 worker, a pytest-xdist worker), otherwise one thread per available core.
 """
+
 from __future__ import annotations
 
 import os
@@ -90,6 +91,8 @@ def select_device(name: str = "cpu") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ParameterError("parameter 'device' is 'cuda' but torch sees no CUDA GPU on this machine; "
-                             "use 'cpu', or 'auto' to take a GPU only when there is one")
+        raise ParameterError(
+            "parameter 'device' is 'cuda' but torch sees no CUDA GPU on this machine; "
+            "use 'cpu', or 'auto' to take a GPU only when there is one"
+        )
     return torch.device(name)

@@ -47,9 +47,7 @@ class Dataset:
         if self.task not in TASKS:
             raise ValueError(f"{self.name}: task must be one of {TASKS}, got {self.task!r}")
         if (self.task == "classification") != (self.num_classes is not None):
-            raise ValueError(
-                f"{self.name}: num_classes must be an int for classification and None for regression"
-            )
+            raise ValueError(f"{self.name}: num_classes must be an int for classification and None for regression")
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             if y.ndim != 1 or x.shape[0] != y.shape[0]:
@@ -84,12 +82,18 @@ class Dataset:
     def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> Dataset:
         """A copy with every tensor on ``device``; ``dtype`` converts the inputs (and regression
         targets; class labels stay integers)."""
+
         def move(t: torch.Tensor, convert: bool) -> torch.Tensor:
             return t.to(device=device, dtype=dtype if convert else None)
 
         regression = self.num_classes is None
-        return replace(self, x_train=move(self.x_train, True), x_test=move(self.x_test, True),
-                       y_train=move(self.y_train, regression), y_test=move(self.y_test, regression))
+        return replace(
+            self,
+            x_train=move(self.x_train, True),
+            x_test=move(self.x_test, True),
+            y_train=move(self.y_train, regression),
+            y_test=move(self.y_test, regression),
+        )
 
     def subset(self, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> Dataset:
         """A smaller copy with ``n_train`` training and ``n_test`` test samples (None: all).
@@ -135,6 +139,5 @@ class Dataset:
         shape = "x".join(map(str, self.feature_shape))
         target = "regression" if self.num_classes is None else f"{self.num_classes} classes"
         return (
-            f"{self.name}: {self.n_train} train / {self.n_test} test, {shape} features, "
-            f"{target}; source: {self.source}"
+            f"{self.name}: {self.n_train} train / {self.n_test} test, {shape} features, {target}; source: {self.source}"
         )

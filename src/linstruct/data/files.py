@@ -34,7 +34,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     with path.open("rb") as f:
         compressed = f.read(2) == GZIP_MAGIC
-    with (gzip.open(path, "rb") if compressed else path.open("rb")) as f:
+    with gzip.open(path, "rb") if compressed else path.open("rb") as f:
         data = bytearray(f.read())
     if len(data) < 4 or data[:2] != b"\0\0":
         raise ValueError(f"{path}: not an IDX file (the magic number must start with two zero bytes)")
@@ -46,9 +46,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise ValueError(f"{path}: IDX header truncated")
     shape = struct.unpack(f">{ndim}I", data[4:offset])
     if len(data) - offset != math.prod(shape):
-        raise ValueError(
-            f"{path}: IDX shape {shape} needs {math.prod(shape)} data bytes, found {len(data) - offset}"
-        )
+        raise ValueError(f"{path}: IDX shape {shape} needs {math.prod(shape)} data bytes, found {len(data) - offset}")
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
 
 
@@ -59,7 +57,7 @@ def write_idx(path: str | Path, array: np.ndarray) -> None:
         raise ValueError(f"write_idx stores uint8 arrays only, got {array.dtype}")
     header = struct.pack(">BBBB", 0, 0, IDX_UBYTE, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
     path = Path(path)
-    with (gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb")) as f:
+    with gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb") as f:
         f.write(header + np.ascontiguousarray(array).tobytes())
 
 
@@ -135,9 +133,10 @@ def download(url: str, dest: str | Path, timeout: float = 15) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial: Path | None = None
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, tempfile.NamedTemporaryFile(
-            dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False
-        ) as out:
+        with (
+            urllib.request.urlopen(url, timeout=timeout) as response,
+            tempfile.NamedTemporaryFile(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part", delete=False) as out,
+        ):
             partial = Path(out.name)
             shutil.copyfileobj(response, out)
         os.replace(partial, dest)

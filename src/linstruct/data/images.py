@@ -153,9 +153,7 @@ def _unavailable(name: str, looked_for: str, dirs: list[Path], url: str) -> Data
         ways.append(
             f"install the Debian package (`apt-get install dataset-fashion-mnist`, files in {DEBIAN_FASHION_MNIST})"
         )
-    ways.append(
-        f"call with download=True on a machine with network access (fetches {url} into {cache_dir(name)})"
-    )
+    ways.append(f"call with download=True on a machine with network access (fetches {url} into {cache_dir(name)})")
     return DatasetUnavailable(
         f"{title} files not found: looked for {looked_for} in {', '.join(map(str, dirs))}",
         f"To get {title}: {'; or '.join(ways)}.",

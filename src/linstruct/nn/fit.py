@@ -14,10 +14,11 @@ Data order, an explicit policy:
 
 The history is a long table: one row per copy and evaluated epoch.
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 import torch
@@ -49,8 +50,9 @@ def per_copy_loss(out: torch.Tensor, target: torch.Tensor, task: str) -> torch.T
 
 
 @torch.no_grad()
-def evaluate(model: Stacked, x: torch.Tensor, y: torch.Tensor, task: str,
-             batch_size: int = 4096) -> dict[str, torch.Tensor]:
+def evaluate(
+    model: Stacked, x: torch.Tensor, y: torch.Tensor, task: str, batch_size: int = 4096
+) -> dict[str, torch.Tensor]:
     """Per-copy mean loss and (classification) accuracy on the shared set (x, y): each ``(S,)``,
     computed in eval mode in chunks of ``batch_size``."""
     was_training = model.training
@@ -112,8 +114,9 @@ def fit(
     where the model's parameters are); the data are moved there.
     """
     if epochs < 0 or evaluate_every < 1:
-        raise ValueError(f"need epochs >= 0 and evaluate_every >= 1; got epochs={epochs}, "
-                         f"evaluate_every={evaluate_every}")
+        raise ValueError(
+            f"need epochs >= 0 and evaluate_every >= 1; got epochs={epochs}, evaluate_every={evaluate_every}"
+        )
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1 or None; got {batch_size}")
     if order not in ORDERS:
@@ -121,9 +124,11 @@ def fit(
     if device is not None:
         model.to(device)
     where = next(model.parameters()).device
-    opt = (optimizer if isinstance(optimizer, torch.optim.Optimizer)
-           else make_optimizer(optimizer, [p for p in model.parameters() if p.requires_grad], lr, weight_decay,
-                               momentum))
+    opt = (
+        optimizer
+        if isinstance(optimizer, torch.optim.Optimizer)
+        else make_optimizer(optimizer, [p for p in model.parameters() if p.requires_grad], lr, weight_decay, momentum)
+    )
     shape = model.input_shape
     x, y, task = data.x_train.reshape(-1, *shape).to(where), data.y_train.to(where), data.task
     x_test, y_test = data.x_test.reshape(-1, *shape).to(where), data.y_test.to(where)
@@ -143,8 +148,10 @@ def fit(
         if on_epoch is not None:
             with torch.no_grad():
                 columns |= dict(on_epoch(epoch, model) or {})
-        values = {k: v.detach().double().cpu().expand(copies).tolist() if torch.is_tensor(v) else [float(v)] * copies
-                  for k, v in columns.items()}
+        values = {
+            k: v.detach().double().cpu().expand(copies).tolist() if torch.is_tensor(v) else [float(v)] * copies
+            for k, v in columns.items()
+        }
         for i, seed in enumerate(model.seeds):
             rows.append({"copy": i, "seed": seed, "epoch": epoch, "step": step} | {k: v[i] for k, v in values.items()})
 
@@ -157,8 +164,9 @@ def fit(
     step = 0
     model.train()
     for epoch in epoch_range:
-        orders = torch.stack([torch.randperm(n, generator=g) if size < n else torch.arange(n)
-                              for g in generators]).to(where)
+        orders = torch.stack([torch.randperm(n, generator=g) if size < n else torch.arange(n) for g in generators]).to(
+            where
+        )
         if order == "shared":
             orders = orders[0]
         running = torch.zeros(copies, device=where)

@@ -1,7 +1,8 @@
 """Fully connected networks, S copies at once (one copy is a stack of one)."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -31,8 +32,16 @@ class MLP(Stacked):
         self.input_shape = (layers[0].in_features,)
 
     @classmethod
-    def from_seeds(cls, seeds: Sequence[int], in_features: int, width: int, depth: int, out_features: int,
-                   activation: str = "relu", initializer: Initializer | None = None) -> "MLP":
+    def from_seeds(
+        cls,
+        seeds: Sequence[int],
+        in_features: int,
+        width: int,
+        depth: int,
+        out_features: int,
+        activation: str = "relu",
+        initializer: Initializer | None = None,
+    ) -> MLP:
         """Copy s initialised as ``torch.manual_seed(s)`` followed by ``nn.Linear``'s default
         initialisation of each layer in order (then ``initializer(layer)``, e.g. Glorot, if given)."""
         if not seeds:

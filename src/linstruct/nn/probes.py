@@ -4,6 +4,7 @@ A probe is a multinomial logistic regression fitted on frozen, standardised feat
 (training statistics) with a small L2 penalty by full-batch L-BFGS from zero, so the
 result is deterministic.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,26 +60,32 @@ def fit_linear_probe(
 
 
 def probe_accuracy(
-    train_features: torch.Tensor, train_labels: torch.Tensor,
-    test_features: torch.Tensor, test_labels: torch.Tensor, num_classes: int, **fit_options,
+    train_features: torch.Tensor,
+    train_labels: torch.Tensor,
+    test_features: torch.Tensor,
+    test_labels: torch.Tensor,
+    num_classes: int,
+    **fit_options,
 ) -> float:
     """Test accuracy of a probe fitted on the training features."""
     probe = fit_linear_probe(train_features, train_labels, num_classes, **fit_options)
     return probe.accuracy(test_features, test_labels)
 
 
-def probe_row(train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset, layer: int,
-              **fit_options) -> dict:
+def probe_row(
+    train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset, layer: int, **fit_options
+) -> dict:
     """``{"layer", "train_accuracy", "test_accuracy"}`` of a probe on one layer's features."""
     probe = fit_linear_probe(train_features, data.y_train, data.num_classes, **fit_options)
-    return {"layer": layer,
-            "train_accuracy": probe.accuracy(train_features, data.y_train),
-            "test_accuracy": probe.accuracy(test_features, data.y_test)}
+    return {
+        "layer": layer,
+        "train_accuracy": probe.accuracy(train_features, data.y_train),
+        "test_accuracy": probe.accuracy(test_features, data.y_test),
+    }
 
 
 @torch.no_grad()
-def layer_probe_accuracies(model: Stacked, data: Dataset, include_input: bool = True,
-                           **fit_options) -> pd.DataFrame:
+def layer_probe_accuracies(model: Stacked, data: Dataset, include_input: bool = True, **fit_options) -> pd.DataFrame:
     """Probe accuracy, per copy of a stacked ``model``, of the input (layer 0, unless
     ``include_input=False``; it does not depend on the model, so it is fitted once) and of
     every hidden layer.
@@ -94,6 +101,8 @@ def layer_probe_accuracies(model: Stacked, data: Dataset, include_input: bool = 
     rows = []
     for copy, seed in enumerate(model.seeds):
         rows += [{"copy": copy, "seed": seed} | row for row in first]
-        rows += [{"copy": copy, "seed": seed} | probe_row(train[copy], test[copy], data, layer, **fit_options)
-                 for layer, (train, test) in enumerate(states, start=1)]
+        rows += [
+            {"copy": copy, "seed": seed} | probe_row(train[copy], test[copy], data, layer, **fit_options)
+            for layer, (train, test) in enumerate(states, start=1)
+        ]
     return pd.DataFrame(rows)

@@ -15,10 +15,12 @@ Exactness. A copy never reads another copy's numbers: batch statistics, gradient
 run of the one-copy model ``stack.member(i)`` given the same data order, up to the
 rounding of batched products (see ``tests/nn/test_stacked.py``).
 """
+
 from __future__ import annotations
 
 import copy
-from typing import Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -34,8 +36,10 @@ def per_copy(x: torch.Tensor, copies: int, item_dims: int) -> torch.Tensor:
         return x.expand(copies, *x.shape)
     if x.dim() == item_dims + 2 and x.shape[0] == copies:
         return x
-    raise ValueError(f"expected inputs (n, ...) with {item_dims} item dimension(s), or ({copies}, n, ...) one batch "
-                     f"per copy; got shape {tuple(x.shape)}")
+    raise ValueError(
+        f"expected inputs (n, ...) with {item_dims} item dimension(s), or ({copies}, n, ...) one batch "
+        f"per copy; got shape {tuple(x.shape)}"
+    )
 
 
 class Stacked(nn.Module):
@@ -89,7 +93,7 @@ class StackedLinear(nn.Module):
         self.bias = None if bias is None else nn.Parameter(bias)
 
     @classmethod
-    def from_linears(cls, linears: Sequence[nn.Linear]) -> "StackedLinear":
+    def from_linears(cls, linears: Sequence[nn.Linear]) -> StackedLinear:
         return cls(stack_tensors([m.weight for m in linears]), stack_tensors([m.bias for m in linears]))
 
     @property
@@ -125,12 +129,16 @@ class StackedConv1d(nn.Module):
         self.stride, self.padding = stride, padding
 
     @classmethod
-    def from_convs(cls, convs: Sequence[nn.Conv1d]) -> "StackedConv1d":
+    def from_convs(cls, convs: Sequence[nn.Conv1d]) -> StackedConv1d:
         first = convs[0]
         if any((c.stride, c.padding, c.dilation, c.groups) != (first.stride, first.padding, (1,), 1) for c in convs):
             raise ValueError("stacked convolutions need equal strides and paddings, no dilation and no groups")
-        return cls(stack_tensors([c.weight for c in convs]), stack_tensors([c.bias for c in convs]),
-                   first.stride[0], first.padding[0])
+        return cls(
+            stack_tensors([c.weight for c in convs]),
+            stack_tensors([c.bias for c in convs]),
+            first.stride[0],
+            first.padding[0],
+        )
 
     @property
     def in_channels(self) -> int:
@@ -160,8 +168,15 @@ class StackedBatchNorm1d(nn.Module):
     running averages with ``momentum``; eval: the running averages).
     """
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, running_mean: torch.Tensor,
-                 running_var: torch.Tensor, eps: float = 1e-5, momentum: float = 0.1):
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        running_mean: torch.Tensor,
+        running_var: torch.Tensor,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+    ):
         super().__init__()
         self.weight, self.bias = nn.Parameter(weight), nn.Parameter(bias)
         self.register_buffer("running_mean", running_mean)
@@ -169,18 +184,31 @@ class StackedBatchNorm1d(nn.Module):
         self.eps, self.momentum = eps, momentum
 
     @classmethod
-    def from_norms(cls, norms: Sequence[nn.BatchNorm1d]) -> "StackedBatchNorm1d":
+    def from_norms(cls, norms: Sequence[nn.BatchNorm1d]) -> StackedBatchNorm1d:
         first = norms[0]
         if first.momentum is None or not (first.affine and first.track_running_stats):
             raise ValueError("stacked batch norm needs affine=True, track_running_stats=True and a momentum")
-        return cls(stack_tensors([m.weight for m in norms]), stack_tensors([m.bias for m in norms]),
-                   stack_tensors([m.running_mean for m in norms]), stack_tensors([m.running_var for m in norms]),
-                   first.eps, first.momentum)
+        return cls(
+            stack_tensors([m.weight for m in norms]),
+            stack_tensors([m.bias for m in norms]),
+            stack_tensors([m.running_mean for m in norms]),
+            stack_tensors([m.running_var for m in norms]),
+            first.eps,
+            first.momentum,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         copies, n, channels = x.shape[:3]
         grouped = x.transpose(0, 1).reshape(n, copies * channels, *x.shape[3:])
         running_mean, running_var = self.running_mean.view(-1), self.running_var.view(-1)
-        out = F.batch_norm(grouped, running_mean, running_var, self.weight.reshape(-1), self.bias.reshape(-1),
-                           self.training, self.momentum, self.eps)
+        out = F.batch_norm(
+            grouped,
+            running_mean,
+            running_var,
+            self.weight.reshape(-1),
+            self.bias.reshape(-1),
+            self.training,
+            self.momentum,
+            self.eps,
+        )
         return out.view(n, copies, channels, *x.shape[3:]).transpose(0, 1)

@@ -19,6 +19,7 @@ nor of this package's code. :func:`build_book` therefore
 
 A notebook that fails stops the build before Sphinx, with its traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -123,15 +124,17 @@ def _execute(path: str, notebook, timeout: int, allow_errors: bool) -> tuple[obj
     from jupyter_cache.executors.utils import single_nb_execution
 
     try:
-        result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=timeout,
-                                     allow_errors=allow_errors, meta_override=True)
+        result = single_nb_execution(
+            notebook, cwd=str(Path(path).parent), timeout=timeout, allow_errors=allow_errors, meta_override=True
+        )
     except Exception:  # a dead kernel, say: reported like a failing cell
         return notebook, 0.0, traceback.format_exc()
     return result.nb, result.time, result.exc_string
 
 
-def execute_missing(source: Path, build: Path, profile: str, force: bool = False,
-                    jobs: int | None = None, log=print) -> Path:
+def execute_missing(
+    source: Path, build: Path, profile: str, force: bool = False, jobs: int | None = None, log=print
+) -> Path:
     """Execute into the keyed cache every notebook of the book it lacks (all if ``force``);
     return the cache folder. Raises RuntimeError naming the notebooks that failed."""
     from jupyter_cache import get_cache
@@ -149,15 +152,24 @@ def execute_missing(source: Path, build: Path, profile: str, force: bool = False
     runtimes = _read_runtimes(caches).get(profile, {})
     todo.sort(key=lambda name: -runtimes.get(name, 0.0))
     jobs = jobs or choose_jobs(len(todo))
-    log(f"{folder.name}: {len(notebooks) - len(todo)} notebook(s) cached, executing {len(todo)} "
-        f"with {jobs} at once" + (f": {', '.join(todo)}" if todo else ""))
+    log(
+        f"{folder.name}: {len(notebooks) - len(todo)} notebook(s) cached, executing {len(todo)} "
+        f"with {jobs} at once" + (f": {', '.join(todo)}" if todo else "")
+    )
     failed = []
     if todo:
         env = execution_env(profile, jobs)
         with ProcessPoolExecutor(jobs, initializer=os.environ.update, initargs=(env,)) as pool:
-            futures = {name: pool.submit(_execute, str(notebooks[name][0]), notebooks[name][1],
-                                         execute.get("timeout", 30), execute.get("allow_errors", False))
-                       for name in todo}
+            futures = {
+                name: pool.submit(
+                    _execute,
+                    str(notebooks[name][0]),
+                    notebooks[name][1],
+                    execute.get("timeout", 30),
+                    execute.get("allow_errors", False),
+                )
+                for name in todo
+            }
             for name, future in futures.items():
                 executed, seconds, error = future.result()
                 if error:
@@ -166,9 +178,11 @@ def execute_missing(source: Path, build: Path, profile: str, force: bool = False
                     continue
                 log(f"{name}: executed in {seconds:.1f} s")
                 runtimes[name] = round(seconds, 1)
-                cache.cache_notebook_bundle(CacheBundleIn(executed, str(notebooks[name][0]),
-                                                          data={"execution_seconds": seconds}),
-                                            check_validity=False, overwrite=True)
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(executed, str(notebooks[name][0]), data={"execution_seconds": seconds}),
+                    check_validity=False,
+                    overwrite=True,
+                )
         _write_runtimes(caches, profile, runtimes)
     if failed:
         raise RuntimeError(f"notebook(s) failed to execute: {', '.join(failed)}")
@@ -207,8 +221,15 @@ def cached_config(source: Path, build: Path, cache: Path, profile: str) -> Path:
     return path
 
 
-def build_book(source: Path, output: Path | None = None, profile: str | None = None,
-               force: bool = False, jobs: int | None = None, log=print, **run) -> subprocess.CompletedProcess:
+def build_book(
+    source: Path,
+    output: Path | None = None,
+    profile: str | None = None,
+    force: bool = False,
+    jobs: int | None = None,
+    log=print,
+    **run,
+) -> subprocess.CompletedProcess:
     """Execute what the cache lacks, then build ``output/_build/html`` (``output``: the
     source folder) with jupyter-book; return the finished jupyter-book process
     (``run``: options of ``subprocess.run``, e.g. ``capture_output=True``)."""
@@ -220,8 +241,14 @@ def build_book(source: Path, output: Path | None = None, profile: str | None = N
     cache = execute_missing(source, build, profile, force=force, jobs=jobs, log=log)
     log(f"notebooks ready in {time.perf_counter() - started:.1f} s; building the HTML")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    command = [str(jupyter_book) if jupyter_book.exists() else "jupyter-book", "build", str(source),
-               "--config", str(cached_config(source, build, cache, profile)), *BUILD_OPTIONS]
+    command = [
+        str(jupyter_book) if jupyter_book.exists() else "jupyter-book",
+        "build",
+        str(source),
+        "--config",
+        str(cached_config(source, build, cache, profile)),
+        *BUILD_OPTIONS,
+    ]
     if output is not None:
         command += ["--path-output", str(Path(output).resolve())]
     return subprocess.run(command, env=execution_env(profile, 1), text=True, **run)
@@ -231,14 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m linstruct.book_cache", description=__doc__.split("\n")[0])
     parser.add_argument("source", nargs="?", default=".", help="the book's root folder (holding _config.yml)")
     parser.add_argument("--path-output", default=None, help="folder to hold _build (default: the source)")
-    parser.add_argument("--profile", choices=PROFILES, default=None,
-                        help=f"chapters' profile (default: ${PROFILE_ENV}, else book)")
+    parser.add_argument(
+        "--profile", choices=PROFILES, default=None, help=f"chapters' profile (default: ${PROFILE_ENV}, else book)"
+    )
     parser.add_argument("--force", action="store_true", help="execute every notebook again")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks executed at once (default: cores)")
     args = parser.parse_args(argv)
     try:
-        result = build_book(Path(args.source), args.path_output and Path(args.path_output), args.profile,
-                            args.force, args.jobs)
+        result = build_book(
+            Path(args.source), args.path_output and Path(args.path_output), args.profile, args.force, args.jobs
+        )
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -10,15 +10,17 @@ notebook with papermill, writes the executed notebook, an HTML rendering and
 ``results.json`` into DIR, and prints one verdict per claim. ``sweep`` runs a grid
 on Dask (see :mod:`linstruct.run.sweep`) and writes ``runs.csv`` and ``sweep.png``.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from linstruct.studies import CHAPTERS, get_chapter
 from linstruct.core.parameters import PROFILES, ChapterSpec, ParameterError
 from linstruct.run.runner import run_chapter
+from linstruct.studies import CHAPTERS, get_chapter
+
 
 def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | None) -> dict:
     """``-p NAME VALUE`` pairs parsed and validated; raises ParameterError on bad input."""
@@ -57,9 +59,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         record = run_chapter(spec, given, out)
     except PapermillExecutionError as error:
-        print(f"linstruct: chapter '{spec.name}' failed in cell {error.exec_count}: "
-              f"{error.ename}: {error.evalue}\n  executed notebook: {out / (spec.name + '.ipynb')}",
-              file=sys.stderr)
+        print(
+            f"linstruct: chapter '{spec.name}' failed in cell {error.exec_count}: "
+            f"{error.ename}: {error.evalue}\n  executed notebook: {out / (spec.name + '.ipynb')}",
+            file=sys.stderr,
+        )
         return 1
     print_verdicts(record)
     print(f"wrote {out}/{spec.name}.ipynb, {spec.name}.html and results.json")
@@ -84,8 +88,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     fig = sweep_figure(table, list(grid))
     fig.savefig(out / "sweep.png", bbox_inches="tight")
     counts = {k: sum(s["status"] == k for s in statuses) for k in ("finished", "skipped", "failed")}
-    print(f"{spec.name} sweep: {len(runs)} runs ({counts['finished']} run now, {counts['skipped']} already "
-          f"finished, {counts['failed']} failed)")
+    print(
+        f"{spec.name} sweep: {len(runs)} runs ({counts['finished']} run now, {counts['skipped']} already "
+        f"finished, {counts['failed']} failed)"
+    )
     for status in statuses:
         if status["status"] == "failed":
             print(f"  failed {status['run_id']}: {status['error']}")
@@ -101,15 +107,27 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("list", help="chapters and their parameters").set_defaults(func=cmd_list)
     run = commands.add_parser("run", help="execute one chapter and print its verdicts")
     run.add_argument("chapter", help=f"one of: {', '.join(CHAPTERS)}")
-    run.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="set a chapter parameter (repeatable)")
+    run.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a chapter parameter (repeatable)",
+    )
     run.add_argument("--profile", choices=PROFILES, help="smoke, book (default) or full")
     run.add_argument("--out", help="output folder (default runs/CHAPTER)")
     run.set_defaults(func=cmd_run)
     sweep = commands.add_parser("sweep", help="run a parameter grid over seeds on Dask, resumably")
     sweep.add_argument("chapter", help=f"one of: {', '.join(CHAPTERS)}")
-    sweep.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "V1,V2"),
-                       help="a parameter and its comma-separated values (repeatable)")
+    sweep.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "V1,V2"),
+        help="a parameter and its comma-separated values (repeatable)",
+    )
     sweep.add_argument("--seeds", default="0", help="seeds, e.g. 0-9 or 0,3,5 (default 0)")
     sweep.add_argument("--profile", choices=PROFILES, help="profile of every run")
     sweep.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")

@@ -2,6 +2,7 @@
 
 Used by ``linstruct run`` and by every sweep run (:mod:`linstruct.run.sweep`).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,12 @@ def run_chapter(spec: ChapterSpec, given: dict, out: Path, html: bool = True) ->
     os.environ.setdefault("LINSTRUCT_INTERACTIVE", "0")
     (out / "results.json").unlink(missing_ok=True)
     papermill.execute_notebook(
-        str(notebook), str(executed), parameters={**given, "output_dir": str(out.resolve())},
-        cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+        str(notebook),
+        str(executed),
+        parameters={**given, "output_dir": str(out.resolve())},
+        cwd=str(notebook.parent),
+        kernel_name="python3",
+        progress_bar=False,
         extra_arguments=["--IPKernelApp.log_level=CRITICAL"],  # no kernel chatter on stderr
     )
     if html:

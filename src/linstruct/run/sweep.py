@@ -22,6 +22,7 @@ or to any running Dask scheduler given by address, so SLURM or Kubernetes cluste
 started with dask-jobqueue or dask-kubernetes work without code changes. Each run uses
 ``LINSTRUCT_THREADS`` torch threads (default 1).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,9 +32,9 @@ import logging
 import os
 import shutil
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 from linstruct import __version__
 from linstruct.core.parameters import ChapterSpec, ParameterError
@@ -61,8 +62,9 @@ class Run:
     @property
     def run_id(self) -> str:
         """12 hex digits of a hash of chapter, parameters and package version."""
-        key = json.dumps({"chapter": self.chapter, "parameters": self.params, "version": __version__},
-                         sort_keys=True, default=str)
+        key = json.dumps(
+            {"chapter": self.chapter, "parameters": self.params, "version": __version__}, sort_keys=True, default=str
+        )
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @property
@@ -142,8 +144,9 @@ def write_run(out: Path, run: Run, files: Mapping[str, bytes], error: str) -> Pa
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{run.run_id}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    contents = dict(files) | {"params.json": json.dumps({"chapter": run.chapter, **run.params}, indent=2,
-                                                        default=str).encode()}
+    contents = dict(files) | {
+        "params.json": json.dumps({"chapter": run.chapter, **run.params}, indent=2, default=str).encode()
+    }
     if error:
         contents["error.json"] = json.dumps({"error": error}, indent=2).encode()
     for name, data in contents.items():
@@ -167,13 +170,18 @@ def collect(future, run: Run, out: Path) -> dict:
     try:
         record = future.result()
     except KilledWorker as error:
-        record = {"status": "failed", "files": {},
-                  "error": f"its worker died each of the {error.allowed_failures + 1} times it ran (killed, or out "
-                           f"of memory?); Dask's distributed.scheduler.allowed-failures = {error.allowed_failures} "
-                           f"lets a run survive {error.allowed_failures} worker deaths"}
+        record = {
+            "status": "failed",
+            "files": {},
+            "error": f"its worker died each of the {error.allowed_failures + 1} times it ran (killed, or out "
+            f"of memory?); Dask's distributed.scheduler.allowed-failures = {error.allowed_failures} "
+            f"lets a run survive {error.allowed_failures} worker deaths",
+        }
     except Exception as error:
-        raise SweepError(f"a worker could not run {run.key}: {type(error).__name__}: {error}; every worker needs "
-                         f"linstruct {__version__} installed editable from a clone of the book") from None
+        raise SweepError(
+            f"a worker could not run {run.key}: {type(error).__name__}: {error}; every worker needs "
+            f"linstruct {__version__} installed editable from a clone of the book"
+        ) from None
     if record["status"] == "incompatible":
         raise SweepError(record["error"])
     write_run(out, run, record["files"], record["error"])
@@ -189,12 +197,20 @@ def connect(scheduler: str | None, workers: int):
         try:
             return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError) as error:
-            raise SweepError(f"could not reach the Dask scheduler at {scheduler!r} within "
-                             f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); is it running?") from None
+            raise SweepError(
+                f"could not reach the Dask scheduler at {scheduler!r} within "
+                f"{CONNECT_TIMEOUT_S} s ({type(error).__name__}); is it running?"
+            ) from None
     if workers < 1:
         raise SweepError(f"--workers must be at least 1, got {workers}")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR, env=worker_environment(os.environ))
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+        env=worker_environment(os.environ),
+    )
     return Client(cluster)
 
 
@@ -206,8 +222,9 @@ def disconnect(client) -> None:
         cluster.close()
 
 
-def run_sweep(runs: Sequence[Run], out: Path, *, scheduler: str | None = None, workers: int = 2,
-              progress: bool = True) -> list[dict]:
+def run_sweep(
+    runs: Sequence[Run], out: Path, *, scheduler: str | None = None, workers: int = 2, progress: bool = True
+) -> list[dict]:
     """Execute every unfinished run; return one status record per run (all of ``runs``).
 
     Finished runs are skipped (status ``"skipped"``). The progress bar shows runs
@@ -216,8 +233,11 @@ def run_sweep(runs: Sequence[Run], out: Path, *, scheduler: str | None = None, w
     out.mkdir(parents=True, exist_ok=True)
     for debris in (out / "runs").glob(".*"):  # folders of a client killed while writing them
         shutil.rmtree(debris, ignore_errors=True)
-    statuses = {r.run_id: {"run_id": r.run_id, "status": "skipped", "error": ""} for r in runs
-                if is_finished(run_folder(out, r))}
+    statuses = {
+        r.run_id: {"run_id": r.run_id, "status": "skipped", "error": ""}
+        for r in runs
+        if is_finished(run_folder(out, r))
+    }
     todo = [r for r in runs if r.run_id not in statuses]
     if todo:
         from distributed import as_completed

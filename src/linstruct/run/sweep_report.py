@@ -1,9 +1,10 @@
 """The tidy table and the figure of a finished sweep."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -25,10 +26,18 @@ def tidy_table(runs: Sequence[Run], out: Path) -> pd.DataFrame:
         if results.exists():
             record = json.loads(results.read_text())
             for claim in record["claims"]:
-                rows.append(base | {"status": "finished", "error": "", "runtime_s": record["runtime_s"],
-                                    "claim": claim["id"], "verdict": claim["verdict"],
-                                    "score": VERDICT_SCORE[claim["verdict"]]}
-                            | {f"measured.{k}": v for k, v in claim["measured"].items()})
+                rows.append(
+                    base
+                    | {
+                        "status": "finished",
+                        "error": "",
+                        "runtime_s": record["runtime_s"],
+                        "claim": claim["id"],
+                        "verdict": claim["verdict"],
+                        "score": VERDICT_SCORE[claim["verdict"]],
+                    }
+                    | {f"measured.{k}": v for k, v in claim["measured"].items()}
+                )
         else:
             error = folder / "error.json"
             message = json.loads(error.read_text())["error"] if error.exists() else "not run"
@@ -39,11 +48,15 @@ def tidy_table(runs: Sequence[Run], out: Path) -> pd.DataFrame:
 def holding_rates(table: pd.DataFrame) -> pd.DataFrame:
     """Per claim: finished runs, share reproduced, share at least partly reproduced."""
     done = table[table["status"] == "finished"]
-    return (done.groupby("claim")
-            .agg(runs=("verdict", "size"),
-                 reproduced=("verdict", lambda v: (v == REPRODUCED).mean()),
-                 at_least_partly=("verdict", lambda v: (v != NOT_REPRODUCED).mean()))
-            .reset_index())
+    return (
+        done.groupby("claim")
+        .agg(
+            runs=("verdict", "size"),
+            reproduced=("verdict", lambda v: (v == REPRODUCED).mean()),
+            at_least_partly=("verdict", lambda v: (v != NOT_REPRODUCED).mean()),
+        )
+        .reset_index()
+    )
 
 
 def sweep_figure(table: pd.DataFrame, swept: Sequence[str]) -> plt.Figure:
@@ -51,8 +64,9 @@ def sweep_figure(table: pd.DataFrame, swept: Sequence[str]) -> plt.Figure:
     bottom row: each claim's first measured value, mean and spread over seeds."""
     done = table[table["status"] == "finished"]
     axes_for = list(swept) or ["seed"]
-    fig, axes = plt.subplots(2, len(axes_for), figsize=(4.6 * len(axes_for) + 3.4, 6.4), squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        2, len(axes_for), figsize=(4.6 * len(axes_for) + 3.4, 6.4), squeeze=False, layout="constrained"
+    )
     for column, name in zip(axes.T, axes_for):
         top, bottom = column
         for claim, rows in done.groupby("claim"):
@@ -61,10 +75,17 @@ def sweep_figure(table: pd.DataFrame, swept: Sequence[str]) -> plt.Figure:
             key = next((c for c in rows.columns if c.startswith("measured.") and rows[c].notna().any()), None)
             if key:
                 stats = rows.groupby(name)[key].agg(["mean", "std"]).fillna(0)
-                bottom.errorbar(stats.index.astype(str), stats["mean"], yerr=stats["std"], marker="o", capsize=3,
-                                label=f"{claim}: {key.removeprefix('measured.')}")
-        top.set(title=f"Verdicts against {name}", xlabel=name, ylabel="verdict score (1 = reproduced)",
-                ylim=(-0.05, 1.05))
+                bottom.errorbar(
+                    stats.index.astype(str),
+                    stats["mean"],
+                    yerr=stats["std"],
+                    marker="o",
+                    capsize=3,
+                    label=f"{claim}: {key.removeprefix('measured.')}",
+                )
+        top.set(
+            title=f"Verdicts against {name}", xlabel=name, ylabel="verdict score (1 = reproduced)", ylim=(-0.05, 1.05)
+        )
         bottom.set(title=f"Key measured value against {name}", xlabel=name, ylabel="value (mean ± sd over seeds)")
     for ax in axes[:, -1]:  # one legend per row, outside the panels
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)

@@ -4,14 +4,16 @@ A task runs :func:`execute` on a Dask worker. Nothing is written where the sweep
 started: the run's files travel back to the client in the returned record (see
 :mod:`linstruct.run.sweep`).
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import socket
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from linstruct import __version__
 from linstruct.core.parameters import ParameterError
@@ -25,8 +27,11 @@ def worker_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """The variables a run needs: batch mode and ``LINSTRUCT_THREADS`` (default 1) threads,
     with ``OMP_NUM_THREADS`` following it unless set."""
     threads = environ.get("LINSTRUCT_THREADS", "1")
-    return {"LINSTRUCT_THREADS": threads, "OMP_NUM_THREADS": environ.get("OMP_NUM_THREADS", threads),
-            "LINSTRUCT_INTERACTIVE": "0"}
+    return {
+        "LINSTRUCT_THREADS": threads,
+        "OMP_NUM_THREADS": environ.get("OMP_NUM_THREADS", threads),
+        "LINSTRUCT_INTERACTIVE": "0",
+    }
 
 
 def fingerprint(chapter: str) -> dict:
@@ -45,13 +50,17 @@ def mismatch(found: dict, expected: dict, chapter: str) -> str:
     """Why a worker with ``found`` cannot run for a client with ``expected`` ("" if it can)."""
     where = f"worker {socket.gethostname()} (pid {os.getpid()})"
     if found["linstruct"] != expected["linstruct"]:
-        return (f"{where} has linstruct {found['linstruct']} but the sweep was started with "
-                f"{expected['linstruct']}; install the same version on every worker")
+        return (
+            f"{where} has linstruct {found['linstruct']} but the sweep was started with "
+            f"{expected['linstruct']}; install the same version on every worker"
+        )
     if found["notebook"] is None:
         return f"{where} has no notebook of chapter '{chapter}'; install linstruct editable from a clone of the book"
     if found["notebook"] != expected["notebook"]:
-        return (f"{where} has a different notebook of chapter '{chapter}' than the machine that started "
-                "the sweep; update its clone of the book")
+        return (
+            f"{where} has a different notebook of chapter '{chapter}' than the machine that started "
+            "the sweep; update its clone of the book"
+        )
     return ""
 
 
@@ -59,8 +68,12 @@ def execute(run: Run, expected: dict) -> dict:
     """On a worker: check it matches the client, execute ``run`` in a scratch folder and
     return ``{"run_id", "status" ("finished", "failed", "incompatible"), "error", "files"}``,
     ``files`` mapping each file the run wrote (relative path) to its bytes."""
-    record = {"run_id": run.run_id, "status": "incompatible", "files": {},
-              "error": mismatch(fingerprint(run.chapter), expected, run.chapter)}
+    record = {
+        "run_id": run.run_id,
+        "status": "incompatible",
+        "files": {},
+        "error": mismatch(fingerprint(run.chapter), expected, run.chapter),
+    }
     if record["error"]:
         return record
     os.environ.update(worker_environment(os.environ))
@@ -68,8 +81,11 @@ def execute(run: Run, expected: dict) -> dict:
         folder = Path(scratch)
         record["error"] = _execute_into(run, folder)
         record["status"] = "failed" if record["error"] else "finished"
-        record["files"] = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-                           if p.is_file() and not (record["error"] and p.name == "results.json")}
+        record["files"] = {
+            str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and not (record["error"] and p.name == "results.json")
+        }
     return record
 
 

@@ -5,6 +5,7 @@ parameters and profiles, light to import), ``experiments.py`` (training and
 measurements), and the study's own methods beside them. The registry below imports
 only the specs, so listing or validating chapters imports neither torch nor matplotlib.
 """
+
 from __future__ import annotations
 
 from linstruct.core.parameters import ChapterSpec, ParameterError

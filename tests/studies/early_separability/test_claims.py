@@ -1,4 +1,5 @@
 """Chapter 2's claim criteria on inputs each side of, and exactly at, every threshold."""
+
 import math
 
 import pytest
@@ -11,10 +12,18 @@ NAN = float("nan")
 
 def table(n: int = 3, *, baseline=80.0, learned=80.0, random=80.0, ablated=80.0, f=0.5, max_f_l=0.5):
     """One penalty's paired per-seed values, every seed alike (a list argument sets them per seed)."""
+
     def per_seed(v):
         return list(v) if isinstance(v, list) else [v] * n
-    return {"baseline": per_seed(baseline), "learned": per_seed(learned), "random": per_seed(random),
-            "ablated": per_seed(ablated), "f": per_seed(f), "max_f_l": per_seed(max_f_l)}
+
+    return {
+        "baseline": per_seed(baseline),
+        "learned": per_seed(learned),
+        "random": per_seed(random),
+        "ablated": per_seed(ablated),
+        "f": per_seed(f),
+        "max_f_l": per_seed(max_f_l),
+    }
 
 
 # ------------------------------------------------------------------ early separability
@@ -26,11 +35,17 @@ def good_task():
     return {0.03: table(max_f_l=0.4, f=0.3), 0.1: table(learned=79.5, ablated=69.5, f=0.8, max_f_l=0.9)}
 
 
-def early(paired=None, *, share_kept=(0.01,) * 3, share_detached_top=(0.8,) * 3, f_first=(0.2,) * 3,
-          f_second=(0.4,) * 3):
+def early(
+    paired=None, *, share_kept=(0.01,) * 3, share_detached_top=(0.8,) * 3, f_first=(0.2,) * 3, f_second=(0.4,) * 3
+):
     paired = paired or {"mnist1d": good_task(), "shells": good_task()}
-    return cl.early_claim(paired, share_kept=list(share_kept), share_detached_top=list(share_detached_top),
-                          f_first=list(f_first), f_second=list(f_second))
+    return cl.early_claim(
+        paired,
+        share_kept=list(share_kept),
+        share_detached_top=list(share_detached_top),
+        f_first=list(f_first),
+        f_second=list(f_second),
+    )
 
 
 def statuses(claim):
@@ -46,11 +61,14 @@ def test_early_claim_reproduced_on_good_inputs():
     assert claim.measured["shells_deeper_more_detached"] == 1.0
 
 
-@pytest.mark.parametrize("max_f_l, drop, holds", [
-    (0.25, 1.0, True),     # both exactly at their thresholds: inclusive
-    (0.24, 0.0, False),    # too small a share of the layer
-    (0.5, 1.01, False),    # too costly
-])
+@pytest.mark.parametrize(
+    "max_f_l, drop, holds",
+    [
+        (0.25, 1.0, True),  # both exactly at their thresholds: inclusive
+        (0.24, 0.0, False),  # too small a share of the layer
+        (0.5, 1.01, False),  # too costly
+    ],
+)
 def test_early_layer_fraction_and_drop_thresholds(max_f_l, drop, holds):
     assert (cl.EARLY_LAYER_FRACTION, cl.EARLY_DROP_POINTS) == (0.25, 1.0)
     task = {0.1: table(learned=80.0 - drop, max_f_l=max_f_l, f=0.5)}  # f < 0.7: no ablation check
@@ -71,8 +89,13 @@ def test_early_holds_if_any_penalty_qualifies_per_seed():
 def test_early_seed_share_bands(qualifying, status):
     assert (cl.SEED_SHARE, cl.PARTLY_SEED_SHARE) == (0.8, 0.5)
     task = {0.1: table(5, max_f_l=[0.5] * qualifying + [0.0] * (5 - qualifying), f=0.5)}
-    claim = early({"mnist1d": task, "shells": good_task()}, share_kept=[0.01] * 5,
-                  share_detached_top=[0.8] * 5, f_first=[0.1] * 5, f_second=[0.2] * 5)
+    claim = early(
+        {"mnist1d": task, "shells": good_task()},
+        share_kept=[0.01] * 5,
+        share_detached_top=[0.8] * 5,
+        f_first=[0.1] * 5,
+        f_second=[0.2] * 5,
+    )
     assert statuses(claim)[0] == status
 
 
@@ -132,8 +155,10 @@ def test_only_failing_checks_give_not_reproduced():
 
 
 def cheap_task(*, moderate_drop=0.5, high_drop=2.0, learned_minus_random=2.0, f_high=0.8):
-    return {0.03: table(learned=80.0 - moderate_drop, random=80.0 - moderate_drop, f=0.3),
-            0.1: table(learned=80.0 - high_drop, random=80.0 - high_drop - learned_minus_random, f=f_high)}
+    return {
+        0.03: table(learned=80.0 - moderate_drop, random=80.0 - moderate_drop, f=0.3),
+        0.1: table(learned=80.0 - high_drop, random=80.0 - high_drop - learned_minus_random, f=f_high),
+    }
 
 
 def detachment(mnist1d, shells=None):
@@ -193,11 +218,18 @@ def test_random_mask_control_is_checked_only_from_the_high_fraction_on(f_high, c
 
 
 def pruning_runs(n=2, *, logit=1e-6, accuracy=(0.9, 0.9), weights_ok=True, macs_ok=True):
-    runs = {"max_logit_diff": [logit] * n, "accuracy": [accuracy[0]] * n, "pruned_accuracy": [accuracy[1]] * n,
-            "weights": [1000.0] * n, "weights_pruned": [400.0] * n,
-            "weights_predicted_saving": [600.0 if weights_ok else 599.0] * n,
-            "macs": [5000.0] * n, "macs_pruned": [2000.0] * n,
-            "macs_predicted_saving": [3000.0 if macs_ok else 3001.0] * n, "trunk_saving": [500.0] * n}
+    runs = {
+        "max_logit_diff": [logit] * n,
+        "accuracy": [accuracy[0]] * n,
+        "pruned_accuracy": [accuracy[1]] * n,
+        "weights": [1000.0] * n,
+        "weights_pruned": [400.0] * n,
+        "weights_predicted_saving": [600.0 if weights_ok else 599.0] * n,
+        "macs": [5000.0] * n,
+        "macs_pruned": [2000.0] * n,
+        "macs_predicted_saving": [3000.0 if macs_ok else 3001.0] * n,
+        "trunk_saving": [500.0] * n,
+    }
     return runs
 
 
@@ -219,10 +251,13 @@ def test_logit_difference_threshold(logit, status):
     assert statuses(pruning(pruning_runs(logit=logit)))[0] == status
 
 
-@pytest.mark.parametrize("pruned, status", [
-    (0.875, "pass"),   # 1 of 1000 test examples flipped: exactly 0.1 point (100 * 0.001 rounds above 0.1)
-    (0.8749, "fail"),
-])
+@pytest.mark.parametrize(
+    "pruned, status",
+    [
+        (0.875, "pass"),  # 1 of 1000 test examples flipped: exactly 0.1 point (100 * 0.001 rounds above 0.1)
+        (0.8749, "fail"),
+    ],
+)
 def test_accuracy_gap_threshold_is_inclusive(pruned, status):
     assert cl.MAX_ACCURACY_GAP_POINTS == 0.1
     claim = pruning(pruning_runs(accuracy=(0.876, pruned)))

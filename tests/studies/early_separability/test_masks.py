@@ -1,4 +1,5 @@
-"""Masks, routing, exact pruning and counts (linstruct.studies.early_separability.masks), and probes on known toy data."""
+"""Masks, routing, exact pruning and counts (early_separability.masks), and probes on known toy data."""
+
 import pytest
 import torch
 
@@ -91,10 +92,13 @@ def test_keep_routing_applies_identity_to_detached_units():
     torch.testing.assert_close(model(x), model.head(torch.relu(model.blocks[1](h))))
 
 
-@pytest.mark.parametrize("build", [
-    lambda: mlp(12, 16, 3, 5, seeds=(0, 1)),
-    lambda: trained_bn(cnn(8, 4, seeds=(0, 1), strides=(1, 2, 1, 2))),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: mlp(12, 16, 3, 5, seeds=(0, 1)),
+        lambda: trained_bn(cnn(8, 4, seeds=(0, 1), strides=(1, 2, 1, 2))),
+    ],
+)
 def test_pruned_logits_equal_masked_logits_for_every_copy(build):
     model = random_scores(build())
     x = torch.randn(64, 12) if isinstance(model, mk.MaskableMLP) else torch.randn(64, 40)
@@ -130,7 +134,7 @@ def test_parameter_and_mac_counts_after_pruning_match_the_formula():
     pruned = mk.prune(model)
     assert mk.count_weights(model) - mk.count_weights(pruned) == expected
     lengths = [40, 20, 20, 10]  # output positions of blocks 0..3 (strides 1, 2, 1, 2; 'same' padding)
-    dense_macs = (c * k * lengths[0] + sum(c * c * k * n for n in lengths[1:]) + 4 * c * classes)
+    dense_macs = c * k * lengths[0] + sum(c * c * k * n for n in lengths[1:]) + 4 * c * classes
     assert mk.count_macs(model, x) == dense_macs
     saved = sum(d * c * k * lengths[l + 1] + kp * classes for l, (d, kp) in enumerate(zip(detached, kept)))
     assert mk.predicted_mac_saving(model, x) == saved == mk.count_macs(model, x) - mk.count_macs(pruned, x)
@@ -175,8 +179,9 @@ def test_weight_share_of_known_rows():
     w = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [0.0, 0.0, 2.0]])
     torch.testing.assert_close(mk.weight_share(w, slice(0, 1)), torch.tensor([1.0, 1 / 3, 0.0]))
     stacked = torch.stack([w, w.flip(1)])  # (S, out, in): one share per copy and unit
-    torch.testing.assert_close(mk.weight_share(stacked, slice(0, 1)),
-                               torch.tensor([[1.0, 1 / 3, 0.0], [0.0, 1 / 3, 1.0]]))
+    torch.testing.assert_close(
+        mk.weight_share(stacked, slice(0, 1)), torch.tensor([[1.0, 1 / 3, 0.0], [0.0, 1 / 3, 1.0]])
+    )
 
 
 def _toy(x: torch.Tensor, y: torch.Tensor) -> Dataset:

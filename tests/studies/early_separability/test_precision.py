@@ -1,4 +1,5 @@
 """Masks and pruning in float64 and float32, on tied and badly scaled inputs, and dtype/device following."""
+
 import pytest
 import torch
 
@@ -78,8 +79,11 @@ def test_the_forward_mask_is_exactly_hard_even_for_huge_scores(estimator, dtype)
     mask = mk.straight_through(scores, estimator)
     assert mask.tolist() == [1.0, 0.0, 1.0, 0.0, 0.0] and mask.dtype == dtype
     mask.sum().backward()
-    expected = torch.ones_like(scores) if estimator == "identity" else \
-        torch.sigmoid(scores.detach()) * (1 - torch.sigmoid(scores.detach()))
+    expected = (
+        torch.ones_like(scores)
+        if estimator == "identity"
+        else torch.sigmoid(scores.detach()) * (1 - torch.sigmoid(scores.detach()))
+    )
     torch.testing.assert_close(scores.grad, expected)
 
 

@@ -1,5 +1,6 @@
 """Chapter 1's runners on tiny settings: exact properties of the measurements and the plain values
 that feed the claims, in float32 and float64."""
+
 import inspect
 
 import pytest
@@ -58,9 +59,11 @@ def test_frozen_gating_leaves_the_overlap_kernel_exactly_unchanged(circle):
     assert changes["frozen_change"] == [0.0, 0.0] and min(changes["learned_change"]) > 0
     assert (overlap[overlap["epoch"] == 0]["R_over_R0"] == 1.0).all()
     assert sorted(overlap["epoch"].unique()) == ex.kernel_epochs(5)
-    for values, claim in ((changes | {"ntk_change": {"relu": 0.1, "dlgn": 0.2}}, claims.kernel_change_claim),
-                          (ex.allocation_values(overlap), claims.allocation_claim),
-                          (ex.relu_gain_values(overlap), claims.relu_analogue_claim)):
+    for values, claim in (
+        (changes | {"ntk_change": {"relu": 0.1, "dlgn": 0.2}}, claims.kernel_change_claim),
+        (ex.allocation_values(overlap), claims.allocation_claim),
+        (ex.relu_gain_values(overlap), claims.relu_analogue_claim),
+    ):
         assert isinstance(claim(**values), Claim)
 
 
@@ -76,8 +79,9 @@ def test_clustering_values_match_the_claim_signature(circle):
     clusters = ex.clustering_over_seeds(circle)
     values = ex.clustering_values(clusters, depth=3)
     assert set(values) == set(inspect.signature(claims.clustering_claim).parameters)
-    assert values["last_init"] == list(clusters.query("key == 'dlgn' and stage == 'init' and layer == 3")
-                                       .sort_values("seed")["entropy"])
+    assert values["last_init"] == list(
+        clusters.query("key == 'dlgn' and stage == 'init' and layer == 3").sort_values("seed")["entropy"]
+    )
     assert isinstance(claims.clustering_claim(**values), Claim)
 
 

@@ -1,5 +1,6 @@
 """GatedNet on the stacked engine: each copy of a stack trained by ``fit`` equals its separate
 one-copy run, for every family, regime, value input, bias setting, per-copy beta and task."""
+
 import pytest
 import torch
 
@@ -43,8 +44,14 @@ def assert_copy_follows_its_run(stack, history, alone, own, index, tol):
         torch.testing.assert_close(p, q, atol=tol, rtol=tol, msg=name)
     mine = history[history["copy"] == index].reset_index(drop=True)
     for column in ("step", "batch_loss", "train_loss", "test_loss"):
-        torch.testing.assert_close(torch.tensor(mine[column].values), torch.tensor(own[column].values),
-                                   atol=tol, rtol=tol, equal_nan=True, msg=column)
+        torch.testing.assert_close(
+            torch.tensor(mine[column].values),
+            torch.tensor(own[column].values),
+            atol=tol,
+            rtol=tol,
+            equal_nan=True,
+            msg=column,
+        )
 
 
 @pytest.mark.parametrize("order", ["shared", "per_seed"])
@@ -81,8 +88,12 @@ def test_each_classifier_copy_follows_its_separate_run(regime):
         alone = gated((seed,), data, family="dlgn", regime=regime)
         own = fit(alone, data, order="shared", order_seed=SEEDS[0], **TRAINING)
         assert_copy_follows_its_run(stack, history, alone, own, index, tol=1e-12)
-        torch.testing.assert_close(torch.tensor(history[history["copy"] == index]["test_accuracy"].values),
-                                   torch.tensor(own["test_accuracy"].values), atol=0, rtol=0)
+        torch.testing.assert_close(
+            torch.tensor(history[history["copy"] == index]["test_accuracy"].values),
+            torch.tensor(own["test_accuracy"].values),
+            atol=0,
+            rtol=0,
+        )
 
 
 @pytest.mark.parametrize("family", FAMILIES)

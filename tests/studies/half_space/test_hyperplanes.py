@@ -1,4 +1,5 @@
 """Gating hyperplanes: composed weights equal layer products; clustering measures' known values."""
+
 import math
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Overlap kernel and empirical NTK: identities they must satisfy."""
+
 import itertools
 
 import pytest
@@ -54,8 +55,9 @@ def test_ntk_equals_jacobian_products_one_sample_at_a_time():
     jac = torch.stack(rows)
     assert torch.allclose(empirical_ntk(model, x, normalise=False), jac @ jac.T, rtol=1e-10)
     names = [n for n, _ in model.named_parameters() if n.startswith(("value", "head"))]
-    value_cols = torch.cat([torch.ones(p.numel(), dtype=torch.bool) * n.startswith(("value", "head"))
-                            for n, p in model.named_parameters()])
+    value_cols = torch.cat(
+        [torch.ones(p.numel(), dtype=torch.bool) * n.startswith(("value", "head")) for n, p in model.named_parameters()]
+    )
     value_only = empirical_ntk(model, x, names, normalise=False)
     assert torch.allclose(value_only, jac[:, value_cols] @ jac[:, value_cols].T, rtol=1e-10)
     assert torch.trace(empirical_ntk(model, x)) == pytest.approx(1.0)

@@ -1,4 +1,5 @@
 """Chapter 4's runners and the helpers that turn runs into the claims' plain values."""
+
 import math
 
 import numpy as np
@@ -19,8 +20,10 @@ def data():
 @pytest.fixture(scope="module")
 def over_seeds(data):
     setup = dict(width=8, depth=2, lr=0.1, batch_size=50, epochs=2, checkpoint_every=2, device="cpu")
-    return {a: ex.synchronicity_runs(data, a, [0, 1], **setup, intervene=a == "relu", candidates=3)
-            for a in ex.SEED_ACTIVATIONS}
+    return {
+        a: ex.synchronicity_runs(data, a, [0, 1], **setup, intervene=a == "relu", candidates=3)
+        for a in ex.SEED_ACTIVATIONS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +47,11 @@ def test_synchronicity_run_tracks_and_certifies(runs):
     # 200 / 50 = 4 steps per epoch, 8 steps, checkpoints every 2 steps: 0, 2, 4, 6, 8
     assert run.last["step"].tolist() == [0, 2, 4, 6, 8] and run.tracking.depth == 2
     assert run.certified.shape == (2,) and np.all((0 <= run.certified) & (run.certified <= 1))
-    assert sorted(run.tracking.interventions["step"].unique()) == [1, 3, 6]  # 0.025, 0.125, 0.375, 0.75 of 8 steps (the first two both round to step 1)
+    assert sorted(run.tracking.interventions["step"].unique()) == [
+        1,
+        3,
+        6,
+    ]  # 0.025, 0.125, 0.375, 0.75 of 8 steps (the first two both round to step 1)
     assert run.gain == pytest.approx(run.last["rho"].iloc[-1] - run.last["rho"].iloc[0])
 
 
@@ -62,8 +69,9 @@ def test_seed_table_flags_are_the_claims_predicates(over_seeds):
     assert seeds["seed"].tolist() == [0, 0, 1, 1]
     for _, row in seeds.iterrows():
         assert row["level"] == claims.level_holds(row["level_spearman"])
-        assert row["changes"] == claims.changes_hold(row["sign_agreement"], row["phi"], row["fisher_p"],
-                                                     row["detrended_spearman"])
+        assert row["changes"] == claims.changes_hold(
+            row["sign_agreement"], row["phi"], row["fisher_p"], row["detrended_spearman"]
+        )
         assert row["toward_output"] == (row["drops"] == 0)
     flags = ex.seed_flags(seeds, "level")
     assert list(flags) == ["tanh", "relu"] and all(len(v) == 2 for v in flags.values())
@@ -87,8 +95,7 @@ def test_trained_or_all_falls_back_to_every_run(runs):
 
 
 def test_interventional_values_take_the_latest_states_in_order():
-    rows = [dict(activation="relu", step=s, layer=l, spearman=s / 10 + l / 100)
-            for s in (1, 2, 3, 4) for l in (1, 2)]
+    rows = [dict(activation="relu", step=s, layer=l, spearman=s / 10 + l / 100) for s in (1, 2, 3, 4) for l in (1, 2)]
     values = ex.interventional_values(pd.DataFrame(rows), depth=2)
     assert values["relu"]["last"] == pytest.approx([0.22, 0.32, 0.42])
     assert values["relu"]["first"] == pytest.approx([0.21, 0.31, 0.41])
@@ -99,9 +106,19 @@ def width_frame(small_per_pair):
     rows = []
     for width in (8, 16):
         for sample, per_pair in (("all", 400), ("small", small_per_pair)):
-            rows.append(dict(width=width, stage="trained", sample=sample, per_pair=per_pair,
-                             in_sample=0.9 + width / 1000, heldout=0.8 + width / 1000, shuffled=0.6,
-                             shuffled_heldout=0.47 if width == 16 else 0.51, shuffled_certified=width / 16))
+            rows.append(
+                dict(
+                    width=width,
+                    stage="trained",
+                    sample=sample,
+                    per_pair=per_pair,
+                    in_sample=0.9 + width / 1000,
+                    heldout=0.8 + width / 1000,
+                    shuffled=0.6,
+                    shuffled_heldout=0.47 if width == 16 else 0.51,
+                    shuffled_certified=width / 16,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -115,8 +132,9 @@ def test_width_values_and_the_cover_regime():
 
 
 def test_width_study_rows(data):
-    frame = ex.width_study(data, widths=[4, 8], depth=1, epochs=1, lr=0.1, batch_size=50, small_per_class=4,
-                           seed=0, device="cpu")
+    frame = ex.width_study(
+        data, widths=[4, 8], depth=1, epochs=1, lr=0.1, batch_size=50, small_per_class=4, seed=0, device="cpu"
+    )
     assert len(frame) == 2 * 2 * 2 and frame["per_pair"].tolist()[:2] == [2 * 200 // 10, 8]
     assert frame["shuffled_certified"].notna().sum() == 4  # the small sample only
 

@@ -1,5 +1,6 @@
 """Chapter 4's one model family, the Glorot MLP trained by SGD, stacked: each copy of a stacked
 run (tracking, alternative updates, width-study training) equals its separate one-copy run."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,8 +24,18 @@ def data():
 
 def tracked(data, seeds, detailed):
     model = ex.glorot_mlp(seeds, 64, 8, 2, 10, "relu")
-    trackings = track_training(model, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4, baseline_every=2,
-                               intervene_at=(5,), candidates=3, detailed=detailed)
+    trackings = track_training(
+        model,
+        data,
+        epochs=2,
+        lr=0.1,
+        batch_size=50,
+        checkpoint_every=4,
+        baseline_every=2,
+        intervene_at=(5,),
+        candidates=3,
+        detailed=detailed,
+    )
     return model, trackings
 
 
@@ -48,8 +59,11 @@ def test_each_tracked_copy_equals_its_separate_run(data):
 def test_stacked_alternative_updates_equal_single_candidate_steps(data):
     model = ex.glorot_mlp([4], 64, 8, 2, 10, "tanh")
     x, y = data.x_train, data.y_train
-    rows = pd.DataFrame(alternative_updates(model, None, x, y, step=0, candidates=3, lr=0.5, batch_size=32,
-                                            generator=torch.Generator().manual_seed(7)))
+    rows = pd.DataFrame(
+        alternative_updates(
+            model, None, x, y, step=0, candidates=3, lr=0.5, batch_size=32, generator=torch.Generator().manual_seed(7)
+        )
+    )
     generator = torch.Generator().manual_seed(7)
     for k in range(3):  # candidate k: one SGD step on the k-th minibatch of the generator, by hand
         trial = ex.glorot_mlp([4], 64, 8, 2, 10, "tanh")

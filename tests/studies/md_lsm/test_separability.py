@@ -1,4 +1,5 @@
 """MD-LSM (reconstructed): identities, invariances, exact values and error messages."""
+
 import numpy as np
 import pytest
 import torch
@@ -171,17 +172,20 @@ def test_shuffled_labels_keep_class_sizes():
     assert sorted(shuffled) == sorted(y) and not np.array_equal(shuffled, y)
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: sep.pair_separability(np.zeros((3, 2)), np.zeros((3, 3))), "same dimension"),
-    (lambda: sep.pair_separability(np.zeros((0, 2)), np.zeros((3, 2))), "at least one point"),
-    (lambda: sep.exact_rho_p_2d(np.zeros((3, 3)), np.ones((3, 3))), "needs 2-D points"),
-    (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
-    (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(3)), "labels"),
-    (lambda: sep.certified_fraction(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
-    (lambda: sep.heldout_pair_fraction(np.zeros((3, 2)), np.zeros((9, 2))), "at least 4 points"),
-    (lambda: sep.heldout_pair_fraction(np.zeros((5, 2)), np.ones((5, 2)), repeats=0), "repeats"),
-    (lambda: sep.pair_separability(np.zeros((3, 2)), np.ones((3, 2)), lda=False), "candidate"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: sep.pair_separability(np.zeros((3, 2)), np.zeros((3, 3))), "same dimension"),
+        (lambda: sep.pair_separability(np.zeros((0, 2)), np.zeros((3, 2))), "at least one point"),
+        (lambda: sep.exact_rho_p_2d(np.zeros((3, 3)), np.ones((3, 3))), "needs 2-D points"),
+        (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
+        (lambda: sep.layer_separability(np.zeros((4, 2)), np.zeros(3)), "labels"),
+        (lambda: sep.certified_fraction(np.zeros((4, 2)), np.zeros(4)), "at least two classes"),
+        (lambda: sep.heldout_pair_fraction(np.zeros((3, 2)), np.zeros((9, 2))), "at least 4 points"),
+        (lambda: sep.heldout_pair_fraction(np.zeros((5, 2)), np.ones((5, 2)), repeats=0), "repeats"),
+        (lambda: sep.pair_separability(np.zeros((3, 2)), np.ones((3, 2)), lda=False), "candidate"),
+    ],
+)
 def test_errors_say_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,4 +1,5 @@
 """Synchronicity statistics (known values) and tracking (checkpoints, untouched training)."""
+
 import copy
 
 import numpy as np
@@ -8,9 +9,17 @@ import torch
 
 from linstruct.data import load_dataset
 from linstruct.nn.mlp import MLP
-from linstruct.studies.md_lsm.synchronicity import (SeparabilityMonitor, alternative_updates, change_agreement, detrend,
-                                     interventional_correlations, level_correlation, phi_coefficient, spearman,
-                                     track_training)
+from linstruct.studies.md_lsm.synchronicity import (
+    SeparabilityMonitor,
+    alternative_updates,
+    change_agreement,
+    detrend,
+    interventional_correlations,
+    level_correlation,
+    phi_coefficient,
+    spearman,
+    track_training,
+)
 
 
 def test_phi_known_values_and_empty_margin():
@@ -32,7 +41,7 @@ def test_change_agreement_counts_signs():
 def test_detrend_removes_a_constant_trend_and_level_is_rank_based():
     assert np.allclose(detrend(np.full(20, 0.3)), 0)
     steps = np.linspace(0, 1, 30)
-    assert level_correlation(steps ** 3, np.log1p(steps)) == pytest.approx(1.0)
+    assert level_correlation(steps**3, np.log1p(steps)) == pytest.approx(1.0)
     assert np.isnan(spearman(np.ones(5), np.arange(5)))
 
 
@@ -44,8 +53,17 @@ def small_problem(seeds=(0,)):
 def test_tracking_records_checkpoints_and_leaves_training_untouched():
     data, model = small_problem()
     twin = copy.deepcopy(model)
-    [tracking] = track_training(model, data, epochs=2, lr=0.1, batch_size=50, checkpoint_every=4,
-                                baseline_every=2, intervene_at=(5,), candidates=3)
+    [tracking] = track_training(
+        model,
+        data,
+        epochs=2,
+        lr=0.1,
+        batch_size=50,
+        checkpoint_every=4,
+        baseline_every=2,
+        intervene_at=(5,),
+        candidates=3,
+    )
     # 300 / 50 = 6 steps per epoch, 12 steps: checkpoints at 0, 4, 8, 12
     assert tracking.history["step"].unique().tolist() == [0, 4, 8, 12]
     assert len(tracking.history) == 4 * 2 and tracking.depth == 2
@@ -60,8 +78,18 @@ def test_tracking_records_checkpoints_and_leaves_training_untouched():
 
 def test_only_the_detailed_copies_get_baselines_and_interventions():
     data, model = small_problem(seeds=(0, 1))
-    first, second = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3,
-                                   baseline_every=1, intervene_at=(2,), candidates=3, detailed=(1,))
+    first, second = track_training(
+        model,
+        data,
+        epochs=1,
+        lr=0.1,
+        batch_size=50,
+        checkpoint_every=3,
+        baseline_every=1,
+        intervene_at=(2,),
+        candidates=3,
+        detailed=(1,),
+    )
     assert first.baselines.empty and first.interventions.empty
     assert second.baselines["step"].tolist() == [0, 0, 3, 3, 6, 6]  # every checkpoint, two layers
     assert len(second.interventions) == 3 * 2
@@ -73,8 +101,17 @@ def test_alternative_updates_leave_the_model_untouched():
     data, model = small_problem()
     before = [p.detach().clone() for p in model.parameters()]
     warm = SeparabilityMonitor(data.x_train, data.y_train, 1).measure(model)[0].directions
-    rows = alternative_updates(model, warm, data.x_train, data.y_train, step=0, candidates=4, lr=0.5,
-                               batch_size=32, generator=torch.Generator().manual_seed(0))
+    rows = alternative_updates(
+        model,
+        warm,
+        data.x_train,
+        data.y_train,
+        step=0,
+        candidates=4,
+        lr=0.5,
+        batch_size=32,
+        generator=torch.Generator().manual_seed(0),
+    )
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
     frame = interventional_correlations(pd.DataFrame(rows))
     assert frame.columns.tolist() == ["step", "train_accuracy", "layer", "spearman"] and len(frame) == 2
@@ -89,10 +126,19 @@ def test_tracking_rejects_bad_settings():
 def test_tracking_in_float64_matches_float32_closely():
     data, model = small_problem()
     twin = copy.deepcopy(model).double()
-    [single] = track_training(model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, intervene_at=(2,),
-                              candidates=3)
-    [double] = track_training(twin, data.to(dtype=torch.float64), epochs=1, lr=0.1, batch_size=50,
-                              checkpoint_every=3, intervene_at=(2,), candidates=3)
+    [single] = track_training(
+        model, data, epochs=1, lr=0.1, batch_size=50, checkpoint_every=3, intervene_at=(2,), candidates=3
+    )
+    [double] = track_training(
+        twin,
+        data.to(dtype=torch.float64),
+        epochs=1,
+        lr=0.1,
+        batch_size=50,
+        checkpoint_every=3,
+        intervene_at=(2,),
+        candidates=3,
+    )
     assert next(twin.parameters()).dtype == torch.float64
     assert double.history["step"].tolist() == single.history["step"].tolist()
     np.testing.assert_allclose(double.history["rho"], single.history["rho"], atol=0.02)

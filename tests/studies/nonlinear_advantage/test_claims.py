@@ -1,4 +1,5 @@
 """Every claim criterion of chapter 3 on both sides of each threshold and exactly at it."""
+
 import math
 
 import pytest
@@ -13,6 +14,7 @@ def statuses(claim):
 
 # ---- helpers --------------------------------------------------------------------------------------
 
+
 def test_rho_key_and_mean_se():
     assert [cl.rho_key(r) for r in (0.05, 0.1, 0.2, 0.02)] == ["005", "01", "02", "002"]
     assert cl.mean_se([3.0, 1.0]) == (2.0, 1.0)
@@ -24,22 +26,42 @@ def test_rho_key_and_mean_se():
 
 # ---- sanity ---------------------------------------------------------------------------------------
 
+
 def sanity(linear_hard=30.0, logistic_hard=30.0, linear_easy=96.0, logistic_easy=96.0, binarise_shift=0.0):
     return cl.sanity_claim(linear_hard, logistic_hard, linear_easy, logistic_easy, binarise_shift)
 
 
-@pytest.mark.parametrize("linear_hard, status", [
-    (32.0, "pass"), (28.0, "pass"), (32.5, "partly"), (34.0, "partly"), (26.0, "partly"), (34.5, "fail"),
-    (25.5, "fail")])
+@pytest.mark.parametrize(
+    "linear_hard, status",
+    [
+        (32.0, "pass"),
+        (28.0, "pass"),
+        (32.5, "partly"),
+        (34.0, "partly"),
+        (26.0, "partly"),
+        (34.5, "fail"),
+        (25.5, "fail"),
+    ],
+)
 def test_sanity_linear_net_against_logistic_on_mnist1d(linear_hard, status):
     claim = sanity(linear_hard=linear_hard)
     assert statuses(claim) == [status, "pass", "pass", "pass"]
     assert claim.verdict == (REPRODUCED if status == "pass" else PARTLY)
 
 
-@pytest.mark.parametrize("linear_easy, below, above", [
-    (92.0, "pass", "pass"), (91.5, "partly", "pass"), (90.0, "partly", "pass"), (89.5, "fail", "pass"),
-    (97.0, "pass", "pass"), (97.5, "pass", "partly"), (98.0, "pass", "partly"), (98.5, "pass", "fail")])
+@pytest.mark.parametrize(
+    "linear_easy, below, above",
+    [
+        (92.0, "pass", "pass"),
+        (91.5, "partly", "pass"),
+        (90.0, "partly", "pass"),
+        (89.5, "fail", "pass"),
+        (97.0, "pass", "pass"),
+        (97.5, "pass", "partly"),
+        (98.0, "pass", "partly"),
+        (98.5, "pass", "fail"),
+    ],
+)
 def test_sanity_linear_net_against_logistic_on_digits(linear_easy, below, above):
     assert statuses(sanity(linear_easy=linear_easy)) == ["pass", below, above, "pass"]
 
@@ -58,6 +80,7 @@ def test_sanity_with_every_other_check_failing_is_still_partly():
 
 # ---- advantage ------------------------------------------------------------------------------------
 
+
 def flat(value, seeds=3):
     """Per-seed gaps all equal to ``value`` (standard error 0)."""
     return [value] * seeds
@@ -70,13 +93,18 @@ def test_advantage_reproduced_and_its_measured_keys():
     claim = cl.advantage_claim(GOOD, GOOD)
     assert claim.verdict == REPRODUCED and statuses(claim) == ["pass"] * 6
     assert claim.measured["gap_early_01"] == 3.0 and claim.measured["se_long_02"] == 0.0
-    assert set(claim.measured) == {f"{k}_{n}_{r}" for k in ("gap", "se") for n in ("early", "long")
-                                   for r in ("005", "01", "02")}
+    assert set(claim.measured) == {
+        f"{k}_{n}_{r}" for k in ("gap", "se") for n in ("early", "long") for r in ("005", "01", "02")
+    }
 
 
-@pytest.mark.parametrize("gap_005, positive, significant", [
-    (0.0, "partly", "pass"),  # mean exactly 0 is not > 0; two budgets are still significant
-    (1e-9, "pass", "pass")])
+@pytest.mark.parametrize(
+    "gap_005, positive, significant",
+    [
+        (0.0, "partly", "pass"),  # mean exactly 0 is not > 0; two budgets are still significant
+        (1e-9, "pass", "pass"),
+    ],
+)
 def test_advantage_positive_at_every_budget(gap_005, positive, significant):
     claim = cl.advantage_claim({**GOOD, 0.05: flat(gap_005)}, GOOD)
     assert statuses(claim)[:3] == [positive, significant, "pass"]
@@ -88,9 +116,13 @@ def test_advantage_no_positive_budget_fails_the_count():
     assert statuses(claim)[:3] == ["fail", "fail", "fail"] and claim.verdict == PARTLY
 
 
-@pytest.mark.parametrize("seeds_01, status", [
-    ([3.0, 1.0], "partly"),  # mean 2 = exactly 2 SE (SE 1): not significant, so one budget of three
-    ([3.0, 1.01], "pass")])  # mean just above 2 SE: significant at two budgets
+@pytest.mark.parametrize(
+    "seeds_01, status",
+    [
+        ([3.0, 1.0], "partly"),  # mean 2 = exactly 2 SE (SE 1): not significant, so one budget of three
+        ([3.0, 1.01], "pass"),
+    ],
+)  # mean just above 2 SE: significant at two budgets
 def test_advantage_significance_is_strictly_above_two_standard_errors(seeds_01, status):
     gaps = {0.05: [1.0, -1.0], 0.1: seeds_01, 0.2: flat(5.0, 2)}
     assert statuses(cl.advantage_claim(gaps, GOOD))[1] == status
@@ -119,8 +151,8 @@ def test_advantage_needs_the_larger_budgets():
 
 # ---- unused capacity ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("rho, verdict", [
-    (0.4, REPRODUCED), (0.41, PARTLY), (0.6, PARTLY), (0.61, NOT_REPRODUCED)])
+
+@pytest.mark.parametrize("rho, verdict", [(0.4, REPRODUCED), (0.41, PARTLY), (0.6, PARTLY), (0.61, NOT_REPRODUCED)])
 def test_unused_capacity_threshold(rho, verdict):
     claim = cl.unused_capacity_claim([rho, rho], [0.7, 0.9], 80.0)
     assert claim.verdict == verdict
@@ -133,13 +165,15 @@ def test_unused_capacity_averages_over_seeds():
 
 # ---- difficulty -----------------------------------------------------------------------------------
 
+
 def difficulty(easy_02=0.5, easy_other=0.0, hard=3.5):
     easy = {0.02: flat(easy_other), 0.05: flat(0.0), 0.1: flat(0.0), 0.2: flat(easy_02)}
     return cl.difficulty_claim(easy, easy, flat(hard), flat(20.0), flat(3.0))
 
 
-@pytest.mark.parametrize("worst, status", [
-    (1.0, "pass"), (-1.0, "pass"), (1.5, "partly"), (-2.0, "partly"), (2.5, "fail")])
+@pytest.mark.parametrize(
+    "worst, status", [(1.0, "pass"), (-1.0, "pass"), (1.5, "partly"), (-2.0, "partly"), (2.5, "fail")]
+)
 def test_difficulty_gap_on_digits(worst, status):
     assert statuses(difficulty(easy_other=worst)) == [status, "pass"]
 
@@ -161,8 +195,10 @@ def test_difficulty_reports_spans_and_the_control():
 
 # ---- NTK timing -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mid, verdict", [
-    (1.0, REPRODUCED), (0.9, PARTLY), (0.5, PARTLY), (0.4, NOT_REPRODUCED), (-0.25, NOT_REPRODUCED)])
+
+@pytest.mark.parametrize(
+    "mid, verdict", [(1.0, REPRODUCED), (0.9, PARTLY), (0.5, PARTLY), (0.4, NOT_REPRODUCED), (-0.25, NOT_REPRODUCED)]
+)
 def test_timing_share_of_the_late_gap(mid, verdict):
     claim = cl.timing_claim(flat(mid), flat(2.0))
     assert claim.verdict == verdict
@@ -183,6 +219,7 @@ def test_timing_without_mid_runs():
 
 
 # ---- collapse -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("knee, status", [(1.5, "pass"), (1.6, "partly"), (2.25, "partly"), (2.4, "fail")])
 def test_collapse_knee_against_the_full_apl(knee, status):
@@ -205,8 +242,8 @@ def test_collapse_without_a_span_marks_the_loss_undefined():
 
 # ---- core -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("top, verdict", [
-    (0.1, REPRODUCED), (0.125, PARTLY), (0.2, PARTLY), (0.25, NOT_REPRODUCED)])
+
+@pytest.mark.parametrize("top, verdict", [(0.1, REPRODUCED), (0.125, PARTLY), (0.2, PARTLY), (0.25, NOT_REPRODUCED)])
 def test_core_spread_across_seeds(top, verdict):
     claim = cl.core_claim([[top, 0.5, 0.0], [0.0, 0.5, 0.0], [0.0, 0.5, 0.0]], [0.1, 0.1, 0.1])
     assert claim.verdict == verdict and claim.measured["max_layer_spread"] == top

@@ -1,4 +1,5 @@
 """Chapter 3's runners and the helpers that turn a study into the claims' plain values."""
+
 import math
 
 import numpy as np
@@ -33,9 +34,16 @@ def made_study(rows, references, depth=3, lambdas=(1.0, 10.0)):
 
 
 def run(condition, lam, seed, rho, accuracy, apl=None, shares=(0.0, 0.0, 0.0)):
-    return {"condition": condition, "lam": lam, "seed": seed, "rho": rho, "accuracy": accuracy,
-            "soft_accuracy": accuracy, "apl": 3 * rho if apl is None else apl,
-            **{f"p{l + 1}": p for l, p in enumerate(shares)}}
+    return {
+        "condition": condition,
+        "lam": lam,
+        "seed": seed,
+        "rho": rho,
+        "accuracy": accuracy,
+        "soft_accuracy": accuracy,
+        "apl": 3 * rho if apl is None else apl,
+        **{f"p{l + 1}": p for l, p in enumerate(shares)},
+    }
 
 
 def test_lambda_grid():
@@ -73,10 +81,14 @@ def two_seed_study():
     refs = [{"seed": s, "dense_at_s": 0.6, "dense_at_t": 0.8, "linear": 0.4} for s in (0, 1)]
     rows = []
     for s, late_acc in ((0, 0.7), (1, 0.6)):
-        rows += [run("late", 1.0, s, 0.1, late_acc, shares=(0.1 * (s + 1), 0.2, 0.0)),
-                 run("late", 10.0, s, 0.12, 0.5, shares=(0.3, 0.3, 0.3)),
-                 run("early", 1.0, s, 0.1, 0.5), run("early", 10.0, s, 0.2, 0.55),
-                 run("early-long", 1.0, s, 0.1, 0.6), run("early-long", 10.0, s, 0.2, 0.6)]
+        rows += [
+            run("late", 1.0, s, 0.1, late_acc, shares=(0.1 * (s + 1), 0.2, 0.0)),
+            run("late", 10.0, s, 0.12, 0.5, shares=(0.3, 0.3, 0.3)),
+            run("early", 1.0, s, 0.1, 0.5),
+            run("early", 10.0, s, 0.2, 0.55),
+            run("early-long", 1.0, s, 0.1, 0.6),
+            run("early-long", 10.0, s, 0.2, 0.6),
+        ]
     return made_study(rows, refs)
 
 
@@ -105,8 +117,9 @@ def test_collapse_values_and_a_seed_without_span():
     values = ex.collapse_values(study)
     assert values["apl_full"] == 3.0 and len(values["knees"]) == 2
     assert all(0 <= k <= 3 for k in values["knees"]) and all(0 <= l <= 100 for l in values["losses"])
-    flat = made_study([run("late", 1.0, 0, 0.5, 0.5)], [{"seed": 0, "dense_at_s": 0.5, "dense_at_t": 0.5,
-                                                          "linear": 0.5}])
+    flat = made_study(
+        [run("late", 1.0, 0, 0.5, 0.5)], [{"seed": 0, "dense_at_s": 0.5, "dense_at_t": 0.5, "linear": 0.5}]
+    )
     assert math.isnan(ex.collapse_values(flat)["losses"][0])
 
 
@@ -116,8 +129,11 @@ def test_timing_values_without_mid_runs():
 
 
 def test_explorer_states_show_the_run_conditions_at_the_middle_lambda():
-    study = made_study([run(c, lam, 0, 0.1, 0.5) for c in ("early", "late") for lam in (1.0, 3.0, 10.0)],
-                       [{"seed": 0, "dense_at_s": 0.6, "dense_at_t": 0.8, "linear": 0.4}], lambdas=(1.0, 3.0, 10.0))
+    study = made_study(
+        [run(c, lam, 0, 0.1, 0.5) for c in ("early", "late") for lam in (1.0, 3.0, 10.0)],
+        [{"seed": 0, "dense_at_s": 0.6, "dense_at_t": 0.8, "linear": 0.4}],
+        lambdas=(1.0, 3.0, 10.0),
+    )
     states, shown = figures.core_explorer_states(study)
     assert states == [(c, lam) for c in ("early", "late") for lam in (1.0, 3.0, 10.0)]
     assert shown == [("early", 3.0), ("late", 3.0)]  # early-long was not run

@@ -1,6 +1,7 @@
 """Chapter 3's stacked PReLU networks: copy s starts as the single net under seed s did, and every
 copy of a stack trained densely, under the prior (one strength per copy) or fine-tuned follows
 exactly its own separate one-copy run."""
+
 import pytest
 import torch
 from torch import nn
@@ -21,8 +22,10 @@ def blobs(d, classes=3, n=160, seed=0):
     return Dataset("blobs", x[: n // 2], y[: n // 2], x[n // 2 :], y[n // 2 :], "classification", classes, "generated")
 
 
-FAMILIES = {"cnn": (lambda seeds: lz.cnn1d(seeds, 24, 4, 2, 3), blobs(24)),
-            "mlp": (lambda seeds: lz.mlp(seeds, 6, 8, 2, 3), blobs(6))}
+FAMILIES = {
+    "cnn": (lambda seeds: lz.cnn1d(seeds, 24, 4, 2, 3), blobs(24)),
+    "mlp": (lambda seeds: lz.mlp(seeds, 6, 8, 2, 3), blobs(6)),
+}
 
 
 def old_single(kind, seed):
@@ -91,8 +94,9 @@ def test_sparsifying_seed_and_lambda_pairs_follows_each_separate_run(kind, form)
         assert_same_copy(stack, i, alone)
         mine = history[history["copy"] == i]
         assert mine["rho"].tolist() == own["rho"].tolist()
-        torch.testing.assert_close(torch.tensor(mine["soft_share"].to_numpy()),
-                                   torch.tensor(own["soft_share"].to_numpy()), **TIGHT)
+        torch.testing.assert_close(
+            torch.tensor(mine["soft_share"].to_numpy()), torch.tensor(own["soft_share"].to_numpy()), **TIGHT
+        )
     assert not torch.equal(stack.head.weight[0], stack.head.weight[2])  # seed 3 under two strengths differs
 
 

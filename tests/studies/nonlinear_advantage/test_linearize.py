@@ -166,8 +166,16 @@ def test_the_tolerance_boundary_is_inclusive_in_both_dtypes(dtype):
 def test_training_in_float64_stays_in_float64_and_on_the_models_device():
     torch.manual_seed(0)
     data = blobs()
-    data = Dataset("blobs64", data.x_train.double(), data.y_train, data.x_test.double(), data.y_test,
-                   "classification", 3, "generated")
+    data = Dataset(
+        "blobs64",
+        data.x_train.double(),
+        data.y_train,
+        data.x_test.double(),
+        data.y_test,
+        "classification",
+        3,
+        "generated",
+    )
     net = lz.mlp((0,), 6, 8, 2, 3).double()
     recipe = lz.Recipe(lr=1e-2, batch_size=32, alpha_lr_factor=10.0)
     lz.train_dense(net, data, 3, recipe)

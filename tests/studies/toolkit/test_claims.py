@@ -1,4 +1,5 @@
 """The toolkit claim's criterion on inputs each side of, and exactly at, every threshold."""
+
 import pytest
 
 from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED
@@ -35,11 +36,15 @@ def test_gap_counts_both_directions_and_twenty_of_a_thousand_examples_is_exactly
     assert claim.verdict == REPRODUCED
 
 
-@pytest.mark.parametrize("holding, status", [
-    (5, "pass"), (4, "pass"),        # 4 of 5 = 0.8, exactly the seed share
-    (3, "partly"),                   # 0.6: between the partly share and the full share
-    (2, "fail"),                     # 0.4: below the partly share
-])
+@pytest.mark.parametrize(
+    "holding, status",
+    [
+        (5, "pass"),
+        (4, "pass"),  # 4 of 5 = 0.8, exactly the seed share
+        (3, "partly"),  # 0.6: between the partly share and the full share
+        (2, "fail"),  # 0.4: below the partly share
+    ],
+)
 def test_seed_share_bands_of_five_seeds(holding, status):
     main = [WITHIN] * holding + [OUTSIDE] * (5 - holding)
     claim = claim_for(main, [WITHIN] * 5)

@@ -1,4 +1,5 @@
 """The toolkit's runners: probes per seed and layer, and the explorer's principal-component projections."""
+
 import pytest
 import torch
 

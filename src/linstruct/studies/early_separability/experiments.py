@@ -12,6 +12,7 @@ Data, models and measurements live on the ``device`` the caller passes (the note
 moved there. The ``*_claim_inputs`` helpers turn the studies into the plain values that
 :mod:`linstruct.studies.early_separability.claims` judges.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -38,8 +39,13 @@ def penalties(lambdas: str) -> list[float]:
 
 def dataset_on(data: Dataset, device: torch.device | str) -> Dataset:
     """``data`` with its four tensors on ``device``."""
-    return replace(data, x_train=data.x_train.to(device), y_train=data.y_train.to(device),
-                   x_test=data.x_test.to(device), y_test=data.y_test.to(device))
+    return replace(
+        data,
+        x_train=data.x_train.to(device),
+        y_train=data.y_train.to(device),
+        x_test=data.x_test.to(device),
+        y_test=data.y_test.to(device),
+    )
 
 
 @dataclass
@@ -54,8 +60,18 @@ class Task:
     probe: bool = False  # per-layer and subset probes (MNIST-1D)
 
 
-def tasks(*, n_train: int, cnn_channels: int, cnn_epochs: int, mlp_width: int, mlp_epochs: int,
-          mask_init: float, estimator: str, fashion: bool, device: torch.device | str = "cpu") -> list[Task]:
+def tasks(
+    *,
+    n_train: int,
+    cnn_channels: int,
+    cnn_epochs: int,
+    mlp_width: int,
+    mlp_epochs: int,
+    mask_init: float,
+    estimator: str,
+    fashion: bool,
+    device: torch.device | str = "cpu",
+) -> list[Task]:
     """MNIST-1D (CNN), the linear-plus-shells task and digits (3-hidden-layer MLPs), and with
     ``fashion`` a Fashion-MNIST subset (MLP; left out when its files are absent); data on ``device``."""
     options = dict(mask_init=mask_init, estimator=estimator)
@@ -64,14 +80,22 @@ def tasks(*, n_train: int, cnn_channels: int, cnn_epochs: int, mlp_width: int, m
         return dataset_on(load_dataset(name, n_train=n_train, **extra), device)
 
     def mlp(data: Dataset) -> Callable[[Sequence[int]], mk.MaskableNet]:
-        return lambda seeds: mk.MaskableMLP.from_seeds(seeds, data.in_features, mlp_width, 3, data.num_classes,
-                                                       **options)
+        return lambda seeds: mk.MaskableMLP.from_seeds(
+            seeds, data.in_features, mlp_width, 3, data.num_classes, **options
+        )
 
     mnist1d, shells, digits = load("mnist1d"), load("shells"), load("digits")
-    out = [Task("mnist1d", mnist1d, lambda seeds: mk.MaskableCNN1d.from_seeds(
-                    seeds, cnn_channels, 10, length=mnist1d.in_features, **options), cnn_epochs, probe=True),
-           Task("shells", shells, mlp(shells), mlp_epochs),
-           Task("digits", digits, mlp(digits), mlp_epochs)]
+    out = [
+        Task(
+            "mnist1d",
+            mnist1d,
+            lambda seeds: mk.MaskableCNN1d.from_seeds(seeds, cnn_channels, 10, length=mnist1d.in_features, **options),
+            cnn_epochs,
+            probe=True,
+        ),
+        Task("shells", shells, mlp(shells), mlp_epochs),
+        Task("digits", digits, mlp(digits), mlp_epochs),
+    ]
     if fashion:
         data = load("fashion-mnist", n_test=2000, fallback="digits")
         if not data.note:
@@ -115,11 +139,16 @@ def _train(task: Task, seeds: Sequence[int], recipe: mk.MaskRecipe, device, fixe
 
 def _rows(model: mk.MaskableNet, task: Task, kind: str, lams: Sequence[float]) -> list[dict]:
     """One row per copy: seed, kind, lam, test accuracy and detached fractions."""
-    accuracy, f, fractions = accuracy_on_test_set(model, task.data), model.detached_fraction(), \
-        model.detached_fractions()
-    return [{"seed": seed, "kind": kind, "lam": lam, "accuracy": float(accuracy[i]), "f": float(f[i])}
-            | {f"f_{l}": float(v) for l, v in enumerate(fractions[i])}
-            for i, (seed, lam) in enumerate(zip(model.seeds, lams, strict=True))]
+    accuracy, f, fractions = (
+        accuracy_on_test_set(model, task.data),
+        model.detached_fraction(),
+        model.detached_fractions(),
+    )
+    return [
+        {"seed": seed, "kind": kind, "lam": lam, "accuracy": float(accuracy[i]), "f": float(f[i])}
+        | {f"f_{l}": float(v) for l, v in enumerate(fractions[i])}
+        for i, (seed, lam) in enumerate(zip(model.seeds, lams, strict=True))
+    ]
 
 
 def _measure_learned(model: mk.MaskableNet, task: Task) -> list[dict]:
@@ -127,8 +156,9 @@ def _measure_learned(model: mk.MaskableNet, task: Task) -> list[dict]:
     the layer-1 weight share on the linear input dimensions."""
     data = task.data
     columns = {"ablated": accuracy_on_test_set(mk.ablate_linear_path(model), data)}
-    columns |= {f"ablated_{l}": accuracy_on_test_set(mk.ablate_linear_path(model, [l]), data)
-                for l in range(len(model.masks))}
+    columns |= {
+        f"ablated_{l}": accuracy_on_test_set(mk.ablate_linear_path(model, [l]), data) for l in range(len(model.masks))
+    }
     out = []
     for i in range(model.copies):
         one = model.member(i)
@@ -157,14 +187,17 @@ def layer_one_shares(model: mk.MaskableNet) -> dict:
     usage = model.head.weight.detach()[0][:, model.head_segments()[0]].norm(dim=0)
     detached = torch.nonzero(~keep).squeeze(1)
     top = detached[usage[detached].argsort(descending=True)[:SHARE_TOP]]
-    return {"share_kept": float(share[keep].mean()) if keep.any() else float("nan"),
-            "share_detached_top": float(share[top].median()) if len(top) else float("nan")}
+    return {
+        "share_kept": float(share[keep].mean()) if keep.any() else float("nan"),
+        "share_detached_top": float(share[top].median()) if len(top) else float("nan"),
+    }
 
 
 def _probe(train_features: torch.Tensor, test_features: torch.Tensor, data: Dataset) -> float:
     """Test accuracy of a linear probe (fitted on the CPU in float64) on the given features."""
-    return probe_accuracy(train_features.cpu(), data.y_train.cpu(), test_features.cpu(), data.y_test.cpu(),
-                          data.num_classes)
+    return probe_accuracy(
+        train_features.cpu(), data.y_train.cpu(), test_features.cpu(), data.y_test.cpu(), data.num_classes
+    )
 
 
 @torch.no_grad()
@@ -181,18 +214,35 @@ def probe_rows(model: mk.MaskableNet, data: Dataset, kind: str) -> list[dict]:
         if kind == "baseline":
             layers = [(data.x_train.flatten(1), data.x_test.flatten(1))] + [(a[i], b[i]) for a, b in states]
             for layer, (train_f, test_f) in enumerate(layers):
-                rows.append({"layer": layer, "test_accuracy": _probe(train_f, test_f, data), "seed": seed,
-                             "kind": kind, "subset": "all", "channels": train_f.shape[1]})
+                rows.append(
+                    {
+                        "layer": layer,
+                        "test_accuracy": _probe(train_f, test_f, data),
+                        "seed": seed,
+                        "kind": kind,
+                        "subset": "all",
+                        "channels": train_f.shape[1],
+                    }
+                )
             continue
         for block, keep in enumerate(m[i] for m in masks):
             train_f, test_f = states[block][0][i], states[block][1][i]
-            for subset, index in (("all", torch.arange(len(keep), device=keep.device)),
-                                  ("detached", torch.nonzero(~keep).squeeze(1)),
-                                  ("kept", torch.nonzero(keep).squeeze(1))):
+            for subset, index in (
+                ("all", torch.arange(len(keep), device=keep.device)),
+                ("detached", torch.nonzero(~keep).squeeze(1)),
+                ("kept", torch.nonzero(keep).squeeze(1)),
+            ):
                 if len(index):
-                    rows.append({"layer": block + 1, "seed": seed, "kind": kind, "subset": subset,
-                                 "test_accuracy": _probe(train_f[:, index], test_f[:, index], data),
-                                 "channels": len(index)})
+                    rows.append(
+                        {
+                            "layer": block + 1,
+                            "seed": seed,
+                            "kind": kind,
+                            "subset": subset,
+                            "test_accuracy": _probe(train_f[:, index], test_f[:, index], data),
+                            "channels": len(index),
+                        }
+                    )
     return rows
 
 
@@ -201,8 +251,17 @@ def _copies(model: mk.MaskableNet, indices: Sequence[int]) -> mk.MaskableNet:
     return type(model).stack([model.member(i) for i in indices])
 
 
-def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr: float, mask_lr: float,
-              warmup: float, batch_size: int, device: torch.device | str = "cpu") -> Study:
+def run_study(
+    task: Task,
+    *,
+    seeds: Sequence[int],
+    lambdas: Sequence[float],
+    lr: float,
+    mask_lr: float,
+    warmup: float,
+    batch_size: int,
+    device: torch.device | str = "cpu",
+) -> Study:
     """Baseline, learned masks per lambda and random masks at the learned fractions, per seed, on
     ``device`` (the task's data must live there), in two stacked trainings: every (seed, lambda)
     learned run at once (per-copy penalty), then every baseline (all channels kept: a constant
@@ -217,13 +276,19 @@ def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr:
     kept = [[m[i] for m in learned.hard_masks()] for i in range(len(grid))]
     fixed = [[torch.ones(w, dtype=torch.bool, device=kept[0][0].device) for w in widths] for _ in seeds]
     fixed += [mk.random_masks_like(masks, seed=RANDOM_MASK_SEED_OFFSET + seed) for masks, (seed, _) in zip(kept, grid)]
-    controls = _train(task, [*seeds, *(s for s, _ in grid)], replace(base, lam=0.0, learn_masks=False), device,
-                      fixed=[torch.stack([f[l] for f in fixed]) for l in range(len(widths))])
+    controls = _train(
+        task,
+        [*seeds, *(s for s, _ in grid)],
+        replace(base, lam=0.0, learn_masks=False),
+        device,
+        fixed=[torch.stack([f[l] for f in fixed]) for l in range(len(widths))],
+    )
     baseline_rows = _rows(_copies(controls, range(len(seeds))), task, "baseline", [0.0] * len(seeds))
-    learned_rows = [r | m for r, m in zip(_rows(learned, task, "learned", [lam for _, lam in grid]),
-                                          _measure_learned(learned, task))]
-    random_rows = _rows(_copies(controls, range(len(seeds), controls.copies)), task, "random",
-                        [lam for _, lam in grid])
+    learned_rows = [
+        r | m
+        for r, m in zip(_rows(learned, task, "learned", [lam for _, lam in grid]), _measure_learned(learned, task))
+    ]
+    random_rows = _rows(_copies(controls, range(len(seeds), controls.copies)), task, "random", [lam for _, lam in grid])
     rows = []
     for s in range(len(seeds)):  # per seed: baseline, then per lambda learned and random
         rows.append(baseline_rows[s])
@@ -233,8 +298,9 @@ def run_study(task: Task, *, seeds: Sequence[int], lambdas: Sequence[float], lr:
     probes = []
     if task.probe:
         probes += probe_rows(_copies(controls, range(len(seeds))), task.data, "baseline")
-        probes += probe_rows(_copies(learned, [i for i, (_, lam) in enumerate(grid) if lam == max(lambdas)]),
-                             task.data, "learned")
+        probes += probe_rows(
+            _copies(learned, [i for i, (_, lam) in enumerate(grid) if lam == max(lambdas)]), task.data, "learned"
+        )
     return Study(task, pd.DataFrame(rows), pd.DataFrame(probes), models)
 
 
@@ -258,9 +324,16 @@ def paired(study: Study, lam: float) -> pd.DataFrame:
     learned = runs[(runs["kind"] == "learned") & (runs["lam"] == lam)]
     random = runs[(runs["kind"] == "random") & (runs["lam"] == lam)]
     baseline = runs[runs["kind"] == "baseline"]
-    return pd.DataFrame({"baseline": 100 * baseline["accuracy"], "learned": 100 * learned["accuracy"],
-                         "random": 100 * random["accuracy"], "ablated": 100 * learned["ablated"],
-                         "f": learned["f"], "max_f_l": learned.filter(like="f_").max(axis=1)})
+    return pd.DataFrame(
+        {
+            "baseline": 100 * baseline["accuracy"],
+            "learned": 100 * learned["accuracy"],
+            "random": 100 * random["accuracy"],
+            "ablated": 100 * learned["ablated"],
+            "f": learned["f"],
+            "max_f_l": learned.filter(like="f_").max(axis=1),
+        }
+    )
 
 
 # ---------------------------------------------------------------- the claims' plain inputs
@@ -280,9 +353,13 @@ def early_claim_inputs(studies: dict[str, Study]) -> dict:
     shells task at the smallest penalty, per-seed layer-1 weight shares and per-layer fractions."""
     shells = studies["shells"]
     low = _learned(shells, shells.penalties[0])
-    return {"paired": {role: paired_values(studies[role]) for role in JUDGED_ROLES},
-            "share_kept": low["share_kept"].tolist(), "share_detached_top": low["share_detached_top"].tolist(),
-            "f_first": low["f_0"].tolist(), "f_second": low["f_1"].tolist()}
+    return {
+        "paired": {role: paired_values(studies[role]) for role in JUDGED_ROLES},
+        "share_kept": low["share_kept"].tolist(),
+        "share_detached_top": low["share_detached_top"].tolist(),
+        "f_first": low["f_0"].tolist(),
+        "f_second": low["f_1"].tolist(),
+    }
 
 
 def detachment_claim_inputs(studies: dict[str, Study]) -> dict:
@@ -290,8 +367,18 @@ def detachment_claim_inputs(studies: dict[str, Study]) -> dict:
     return {"paired": {role: paired_values(studies[role]) for role in JUDGED_ROLES}}
 
 
-PRUNING_COLUMNS = ("max_logit_diff", "accuracy", "pruned_accuracy", "weights", "weights_pruned",
-                   "weights_predicted_saving", "macs", "macs_pruned", "macs_predicted_saving", "trunk_saving")
+PRUNING_COLUMNS = (
+    "max_logit_diff",
+    "accuracy",
+    "pruned_accuracy",
+    "weights",
+    "weights_pruned",
+    "weights_predicted_saving",
+    "macs",
+    "macs_pruned",
+    "macs_predicted_saving",
+    "trunk_saving",
+)
 
 
 def pruning_claim_inputs(studies: dict[str, Study]) -> dict:
@@ -300,8 +387,10 @@ def pruning_claim_inputs(studies: dict[str, Study]) -> dict:
     learned = pd.concat([s.runs[s.runs["kind"] == "learned"] for s in studies.values()])
     mnist = studies["mnist1d"]
     high = _learned(mnist, mnist.penalties[-1])
-    return {"runs": {c: learned[c].astype(float).tolist() for c in PRUNING_COLUMNS},
-            "mnist1d_high": {c: high[c].astype(float).tolist() for c in PRUNING_COLUMNS}}
+    return {
+        "runs": {c: learned[c].astype(float).tolist() for c in PRUNING_COLUMNS},
+        "mnist1d_high": {c: high[c].astype(float).tolist() for c in PRUNING_COLUMNS},
+    }
 
 
 def probe_claim_inputs(study: Study) -> dict:
@@ -310,7 +399,14 @@ def probe_claim_inputs(study: Study) -> dict:
     all-, detached- and kept-channel probe accuracies (NaN for an empty subset)."""
     base = study.probes[(study.probes["kind"] == "baseline") & (study.probes["layer"] >= 2)]
     blocks = [g.sort_values("layer")["test_accuracy"].tolist() for _, g in base.groupby("seed")]
-    learned = study.probes[study.probes["kind"] == "learned"].pivot_table(
-        index=["seed", "layer"], columns="subset", values="test_accuracy").reindex(columns=["all", "detached", "kept"])
-    return {"baseline_blocks": blocks, "all_channels": learned["all"].tolist(),
-            "detached": learned["detached"].tolist(), "kept": learned["kept"].tolist()}
+    learned = (
+        study.probes[study.probes["kind"] == "learned"]
+        .pivot_table(index=["seed", "layer"], columns="subset", values="test_accuracy")
+        .reindex(columns=["all", "detached", "kept"])
+    )
+    return {
+        "baseline_blocks": blocks,
+        "all_channels": learned["all"].tolist(),
+        "detached": learned["detached"].tolist(),
+        "kept": learned["kept"].tolist(),
+    }

@@ -23,6 +23,7 @@ input slice of the next block and its unused classifier columns (per copy: ``mod
 and the pruned network computes the same logits up to rounding. Weight and multiply-accumulate
 counts are read from the actual modules (:func:`count_weights`, :func:`count_macs`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -107,9 +108,17 @@ class MaskableNet(Stacked):
 
     kernel = 1  # kernel size of the blocks' weights along positions (1 for affine maps)
 
-    def __init__(self, blocks: Sequence[nn.Module], widths: Sequence[int], head: StackedLinear, seeds: Sequence[int],
-                 input_shape: tuple[int, ...], routing: str = "detach", mask_init: float = 1.0,
-                 estimator: str = "sigmoid"):
+    def __init__(
+        self,
+        blocks: Sequence[nn.Module],
+        widths: Sequence[int],
+        head: StackedLinear,
+        seeds: Sequence[int],
+        input_shape: tuple[int, ...],
+        routing: str = "detach",
+        mask_init: float = 1.0,
+        estimator: str = "sigmoid",
+    ):
         super().__init__()
         if routing not in ROUTINGS:
             raise ValueError(f"routing must be one of {', '.join(ROUTINGS)}; got {routing!r}")
@@ -201,8 +210,16 @@ class MaskableMLP(MaskableNet):
     """
 
     @classmethod
-    def from_seeds(cls, seeds: Sequence[int], in_features: int, width: int, depth: int, classes: int,
-                   routing: str = "detach", **options) -> MaskableMLP:
+    def from_seeds(
+        cls,
+        seeds: Sequence[int],
+        in_features: int,
+        width: int,
+        depth: int,
+        classes: int,
+        routing: str = "detach",
+        **options,
+    ) -> MaskableMLP:
         """Copy s initialised as ``torch.manual_seed(s)`` followed by ``nn.Linear``'s default
         initialisation of the ``depth`` layers and then of the classifier."""
         sizes = [in_features] + [width] * depth
@@ -231,9 +248,17 @@ class MaskableCNN1d(MaskableNet):
         return z.mean(dim=-1)
 
     @classmethod
-    def from_seeds(cls, seeds: Sequence[int], channels: int, classes: int, length: int,
-                   strides: Sequence[int] = (1, 2, 1, 2), kernel: int = 5, routing: str = "detach",
-                   **options) -> MaskableCNN1d:
+    def from_seeds(
+        cls,
+        seeds: Sequence[int],
+        channels: int,
+        classes: int,
+        length: int,
+        strides: Sequence[int] = (1, 2, 1, 2),
+        kernel: int = 5,
+        routing: str = "detach",
+        **options,
+    ) -> MaskableCNN1d:
         """Copy s initialised as ``torch.manual_seed(s)`` followed by the default initialisation of
         each block's ``nn.Conv1d`` and ``nn.BatchNorm1d`` in order and then of the classifier."""
         ins = [1] + [channels] * (len(strides) - 1)
@@ -241,14 +266,20 @@ class MaskableCNN1d(MaskableNet):
         convs, norms, heads = [], [], []
         for seed in _checked(seeds):
             torch.manual_seed(seed)
-            pairs = [(nn.Conv1d(i, channels, kernel, s, padding=kernel // 2, bias=False), nn.BatchNorm1d(channels))
-                     for i, s in zip(ins, strides)]
+            pairs = [
+                (nn.Conv1d(i, channels, kernel, s, padding=kernel // 2, bias=False), nn.BatchNorm1d(channels))
+                for i, s in zip(ins, strides)
+            ]
             convs.append([c for c, _ in pairs])
             norms.append([b for _, b in pairs])
             heads.append(nn.Linear(cls.head_features(widths, routing), classes))
-        blocks = [nn.Sequential(StackedConv1d.from_convs([per_seed[l] for per_seed in convs]),
-                                StackedBatchNorm1d.from_norms([per_seed[l] for per_seed in norms]))
-                  for l in range(len(strides))]
+        blocks = [
+            nn.Sequential(
+                StackedConv1d.from_convs([per_seed[l] for per_seed in convs]),
+                StackedBatchNorm1d.from_norms([per_seed[l] for per_seed in norms]),
+            )
+            for l in range(len(strides))
+        ]
         model = cls(blocks, widths, StackedLinear.from_linears(heads), seeds, (1, length), routing, **options)
         model.kernel = kernel
         return model
@@ -269,8 +300,9 @@ def nonlinear_fraction_penalty(model: MaskableNet, lam: float | torch.Tensor) ->
 
 def mask_optimizer(model: MaskableNet, lr: float, mask_lr: float) -> torch.optim.Adam:
     """Adam with two groups: the weights at ``lr``, the mask scores at ``mask_lr``."""
-    return torch.optim.Adam([{"params": model.weight_parameters(), "lr": lr},
-                             {"params": model.mask_parameters(), "lr": mask_lr}])
+    return torch.optim.Adam(
+        [{"params": model.weight_parameters(), "lr": lr}, {"params": model.mask_parameters(), "lr": mask_lr}]
+    )
 
 
 def _set_masks_trainable(model: MaskableNet, trainable: bool) -> None:
@@ -320,8 +352,9 @@ class PrunedNet(Stacked):
     detached channels of blocks 0..L-2 and the pooled output of the last block.
     """
 
-    def __init__(self, source: MaskableNet, blocks: Sequence[nn.Module], kept: Sequence[torch.Tensor],
-                 head: StackedLinear):
+    def __init__(
+        self, source: MaskableNet, blocks: Sequence[nn.Module], kept: Sequence[torch.Tensor], head: StackedLinear
+    ):
         super().__init__()
         self.seeds, self.input_shape = source.seeds, source.input_shape
         self.blocks = nn.ModuleList(blocks)
@@ -378,7 +411,11 @@ class EmptyInputConv1d(nn.Module):
     def __init__(self, conv: StackedConv1d):
         super().__init__()
         self.out_channels, self.kernel, self.stride, self.padding = (
-            conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+            conv.out_channels,
+            conv.kernel_size,
+            conv.stride,
+            conv.padding,
+        )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         length = (h.shape[-1] + 2 * self.padding - self.kernel) // self.stride + 1
@@ -444,16 +481,19 @@ def predicted_mac_saving(model: MaskableNet, x: torch.Tensor) -> int:
     per masked block l, #detached_l * C_{l+1} * k * (output positions of block l+1), plus #kept_l * classes."""
     positions = []
     _forward_one(model, x, model.blocks, lambda m, i, out: positions.append(math.prod(out.shape[3:])))
-    return sum(int((~keep).sum()) * model.widths[l + 1] * model.kernel * positions[l + 1]
-               + int(keep.sum()) * model.head.out_features
-               for l, keep in enumerate(_one_copy_masks(model)))
+    return sum(
+        int((~keep).sum()) * model.widths[l + 1] * model.kernel * positions[l + 1]
+        + int(keep.sum()) * model.head.out_features
+        for l, keep in enumerate(_one_copy_masks(model))
+    )
 
 
 def trunk_weight_saving(model: MaskableNet) -> int:
     """The trunk's share of :func:`predicted_weight_saving`: sum_l #detached_l * C_{l+1} * k, the
     weights of the next blocks' input slices alone (classifier columns excluded)."""
-    return sum(int((~keep).sum()) * model.widths[index + 1] * model.kernel
-               for index, keep in enumerate(_one_copy_masks(model)))
+    return sum(
+        int((~keep).sum()) * model.widths[index + 1] * model.kernel for index, keep in enumerate(_one_copy_masks(model))
+    )
 
 
 def weight_share(first_layer: torch.Tensor, inputs: slice) -> torch.Tensor:
@@ -485,8 +525,15 @@ class MaskRecipe:
     learn_masks: bool = True
 
 
-def train_masked(model: MaskableNet, data, recipe: MaskRecipe, *, device: torch.device | str | None = None,
-                 measure: bool = False, evaluate_every: int | None = None) -> pd.DataFrame:
+def train_masked(
+    model: MaskableNet,
+    data,
+    recipe: MaskRecipe,
+    *,
+    device: torch.device | str | None = None,
+    measure: bool = False,
+    evaluate_every: int | None = None,
+) -> pd.DataFrame:
     """Train every copy of ``model`` on ``data`` by ``recipe`` with :func:`~linstruct.nn.fit.fit`
     (copy i shuffles with its seed, ``model.seeds[i]``) on ``device``; the model is left there, in
     eval mode. Returns fit's history (by default only the last epoch, no measurements)."""
@@ -510,8 +557,18 @@ def train_masked(model: MaskableNet, data, recipe: MaskRecipe, *, device: torch.
     weights = next(model.parameters())
     strengths = lam.to(dtype=weights.dtype, device=weights.device)
     penalty = (lambda net: nonlinear_fraction_penalty(net, strengths)) if bool((lam > 0).any()) else None
-    history = fit(model, data, epochs=recipe.epochs, batch_size=recipe.batch_size, optimizer=optimizer,
-                  order="per_seed", measure=measure, evaluate_every=evaluate_every or max(recipe.epochs, 1),
-                  penalty=penalty, on_step=on_step, progress=False)
+    history = fit(
+        model,
+        data,
+        epochs=recipe.epochs,
+        batch_size=recipe.batch_size,
+        optimizer=optimizer,
+        order="per_seed",
+        measure=measure,
+        evaluate_every=evaluate_every or max(recipe.epochs, 1),
+        penalty=penalty,
+        on_step=on_step,
+        progress=False,
+    )
     model.eval()
     return history

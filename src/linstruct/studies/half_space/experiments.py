@@ -8,6 +8,7 @@ evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes expli
 ``device``; data, models and measurements live there, and tables hold plain Python numbers. The
 ``*_values`` helpers turn a table into the plain inputs of the matching function in ``claims``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -58,14 +59,33 @@ class Architecture:
     dtype: torch.dtype = torch.float32
 
 
-def build(key: str, arch: Architecture, in_features: int, out_features: int, seeds: Sequence[int], *,
-          beta: float | Sequence[float] | None = None, device: torch.device | str = "cpu") -> GatedNet:
+def build(
+    key: str,
+    arch: Architecture,
+    in_features: int,
+    out_features: int,
+    seeds: Sequence[int],
+    *,
+    beta: float | Sequence[float] | None = None,
+    device: torch.device | str = "cpu",
+) -> GatedNet:
     """The stacked ``GatedNet`` of learner ``key`` (one copy per seed) on ``device``; ``beta`` overrides
     the architecture's (one value or one per copy)."""
     family, regime, _ = LEARNERS[key]
-    model = GatedNet(family, in_features, arch.width, arch.depth, out_features, seeds=seeds,
-                     beta=arch.beta if beta is None else beta, value_input=arch.value_input, regime=regime,
-                     bias=arch.bias, gate_init_scale=arch.gate_init_scale, dtype=arch.dtype)
+    model = GatedNet(
+        family,
+        in_features,
+        arch.width,
+        arch.depth,
+        out_features,
+        seeds=seeds,
+        beta=arch.beta if beta is None else beta,
+        value_input=arch.value_input,
+        regime=regime,
+        bias=arch.bias,
+        gate_init_scale=arch.gate_init_scale,
+        dtype=arch.dtype,
+    )
     return model.to(device)
 
 
@@ -95,13 +115,22 @@ class TrainedStack:
     snapshots: Snapshots
 
 
-def fit_stack(model: GatedNet, data: Dataset, *, epochs: int, lr: float, batch_size: int, order_seed: int,
-              snapshots: Sequence[int] = ()) -> TrainedStack:
+def fit_stack(
+    model: GatedNet,
+    data: Dataset,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    order_seed: int,
+    snapshots: Sequence[int] = (),
+) -> TrainedStack:
     """Train every copy of ``model`` on the regression ``data`` with Adam; all copies see the same
     minibatches, shuffled by a generator seeded ``order_seed``; snapshots at the epochs ``snapshots``."""
     kept = Snapshots(snapshots)
-    history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="shared", order_seed=order_seed,
-                  on_epoch=kept)
+    history = fit(
+        model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="shared", order_seed=order_seed, on_epoch=kept
+    )
     return TrainedStack(model, history, kept)
 
 
@@ -125,13 +154,18 @@ def scaled_error(approx: torch.Tensor, exact: torch.Tensor) -> float:
     return float(error / scale) if scale > 0 else float(error)
 
 
-def path_identity_errors(seed: int = 0, *, scale: float = 1.0, dtype: torch.dtype = torch.float64,
-                         device: torch.device | str = "cpu") -> dict[str, float]:
+def path_identity_errors(
+    seed: int = 0, *, scale: float = 1.0, dtype: torch.dtype = torch.float64, device: torch.device | str = "cpu"
+) -> dict[str, float]:
     """:func:`scaled_error` of the path sum against the forward pass on tiny nets (d = 2, m = 3, L = 3,
     27 paths, 64 standard-normal inputs times ``scale``), for ReLU and DLGN (pwc, pwl; soft and hard gates)."""
     x = torch.randn(64, 2, generator=torch.Generator().manual_seed(seed), dtype=dtype).to(device) * scale
-    cases = {"relu": ("relu", "pwc", False), "dlgn_pwc_soft": ("dlgn", "pwc", False),
-             "dlgn_pwc_hard": ("dlgn", "pwc", True), "dlgn_pwl_soft": ("dlgn", "pwl", False)}
+    cases = {
+        "relu": ("relu", "pwc", False),
+        "dlgn_pwc_soft": ("dlgn", "pwc", False),
+        "dlgn_pwc_hard": ("dlgn", "pwc", True),
+        "dlgn_pwl_soft": ("dlgn", "pwl", False),
+    }
     errors = {}
     for name, (family, value_input, hard) in cases.items():
         model = GatedNet(family, 2, 3, 3, seeds=(seed,), value_input=value_input, dtype=dtype).to(device)
@@ -161,14 +195,32 @@ class CircleRuns:
         return torch.arange(n, device=self.data.x_train.device) < n / 2
 
 
-def train_circle(data: Dataset, arch: Architecture, *, epochs: int, lr: float, batch_size: int,
-                 seeds: Sequence[int], device: torch.device | str, keys: Sequence[str] = tuple(LEARNERS)) -> CircleRuns:
+def train_circle(
+    data: Dataset,
+    arch: Architecture,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seeds: Sequence[int],
+    device: torch.device | str,
+    keys: Sequence[str] = tuple(LEARNERS),
+) -> CircleRuns:
     """Train each learner in ``keys`` over ``seeds`` (one stack per learner) on the circle ``data``, with
     Adam, minibatches in the order of ``seeds[0]``, and snapshots at :func:`snapshot_epochs`."""
     data = data.to(device)
-    runs = {key: fit_stack(build(key, arch, 2, 1, seeds, device=device), data, epochs=epochs, lr=lr,
-                           batch_size=batch_size, order_seed=seeds[0], snapshots=snapshot_epochs(epochs))
-            for key in keys}
+    runs = {
+        key: fit_stack(
+            build(key, arch, 2, 1, seeds, device=device),
+            data,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            order_seed=seeds[0],
+            snapshots=snapshot_epochs(epochs),
+        )
+        for key in keys
+    }
     return CircleRuns(data, runs, epochs)
 
 
@@ -178,9 +230,16 @@ def learning_table(circle: CircleRuns) -> pd.DataFrame:
     for key, run in circle.runs.items():
         hard = hard_gate_mse(run.model, circle.data)
         for i, h in run.history.groupby("copy"):
-            rows.append({"learner": label(key), "key": key, "seed": run.model.seeds[i],
-                         "final_mse": float(h["train_loss"].iloc[-1]), "hard_gate_mse": float(hard[i]),
-                         STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist())})
+            rows.append(
+                {
+                    "learner": label(key),
+                    "key": key,
+                    "seed": run.model.seeds[i],
+                    "final_mse": float(h["train_loss"].iloc[-1]),
+                    "hard_gate_mse": float(hard[i]),
+                    STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -191,14 +250,20 @@ def column(table: pd.DataFrame, key: str, name: str) -> list[float]:
 
 def learns_values(learning: pd.DataFrame) -> dict[str, list[float]]:
     """The inputs of ``claims.learns_claim``."""
-    return {"dlgn_steps": column(learning, "dlgn", STEPS_COLUMN), "dlgn_final": column(learning, "dlgn", "final_mse"),
-            "relu_final": column(learning, "relu", "final_mse"), "dln_final": column(learning, "dln", "final_mse")}
+    return {
+        "dlgn_steps": column(learning, "dlgn", STEPS_COLUMN),
+        "dlgn_final": column(learning, "dlgn", "final_mse"),
+        "relu_final": column(learning, "relu", "final_mse"),
+        "dln_final": column(learning, "dln", "final_mse"),
+    }
 
 
 def frozen_values(learning: pd.DataFrame) -> dict[str, list[float]]:
     """The per-seed inputs of ``claims.frozen_claim``."""
-    return {"learned_final": column(learning, "dlgn", "final_mse"),
-            "frozen_final": column(learning, "frozen", "final_mse")}
+    return {
+        "learned_final": column(learning, "dlgn", "final_mse"),
+        "frozen_final": column(learning, "frozen", "final_mse"),
+    }
 
 
 # ---------------------------------------------------------------- kernels
@@ -218,9 +283,18 @@ def overlap_over_training(circle: CircleRuns, keys: Sequence[str] = ("dlgn", "fr
                 if epoch == 0:
                     initial[seed] = omega
                 top_mean, bottom_mean, ratio = block_ratio(omega, top)
-                rows.append({"learner": label(key), "key": key, "seed": seed, "epoch": epoch,
-                             "top_mean": top_mean, "bottom_mean": bottom_mean, "R": ratio,
-                             "change": relative_change(initial[seed], omega)})
+                rows.append(
+                    {
+                        "learner": label(key),
+                        "key": key,
+                        "seed": seed,
+                        "epoch": epoch,
+                        "top_mean": top_mean,
+                        "bottom_mean": bottom_mean,
+                        "R": ratio,
+                        "change": relative_change(initial[seed], omega),
+                    }
+                )
     table = pd.DataFrame(rows)
     r0 = table[table["epoch"] == 0].set_index(["key", "seed"])["R"]
     table["R_over_R0"] = [r / r0[(k, s)] for k, s, r in zip(table["key"], table["seed"], table["R"])]
@@ -235,16 +309,20 @@ def at_epoch(overlap: pd.DataFrame, key: str, name: str, last: bool) -> list[flo
 
 def kernel_change_values(overlap: pd.DataFrame) -> dict[str, list[float]]:
     """The per-seed inputs of ``claims.kernel_change_claim`` (add ``ntk_change``)."""
-    return {"learned_change": at_epoch(overlap, "dlgn", "change", last=True),
-            "frozen_change": at_epoch(overlap, "frozen", "change", last=True)}
+    return {
+        "learned_change": at_epoch(overlap, "dlgn", "change", last=True),
+        "frozen_change": at_epoch(overlap, "frozen", "change", last=True),
+    }
 
 
 def allocation_values(overlap: pd.DataFrame) -> dict[str, list[float]]:
     """The inputs of ``claims.allocation_claim``."""
-    return {"r_initial": at_epoch(overlap, "dlgn", "R", last=False),
-            "r_final": at_epoch(overlap, "dlgn", "R", last=True),
-            "bottom_initial": at_epoch(overlap, "dlgn", "bottom_mean", last=False),
-            "bottom_final": at_epoch(overlap, "dlgn", "bottom_mean", last=True)}
+    return {
+        "r_initial": at_epoch(overlap, "dlgn", "R", last=False),
+        "r_final": at_epoch(overlap, "dlgn", "R", last=True),
+        "bottom_initial": at_epoch(overlap, "dlgn", "bottom_mean", last=False),
+        "bottom_final": at_epoch(overlap, "dlgn", "bottom_mean", last=True),
+    }
 
 
 def relu_gain_values(overlap: pd.DataFrame) -> dict[str, list[float]]:
@@ -273,9 +351,10 @@ def kernel_panels(circle: CircleRuns, keys: Sequence[str] = ("relu", "dlgn")) ->
 
 def ntk_changes(panels: dict, epochs: int) -> dict[str, float]:
     """Relative Frobenius change of the full NTK from initialisation to ``epochs``, per learner."""
-    return {key: relative_change(torch.from_numpy(panels[(key, "ntk", 0)]),
-                                 torch.from_numpy(panels[(key, "ntk", epochs)]))
-            for key in ("relu", "dlgn")}
+    return {
+        key: relative_change(torch.from_numpy(panels[(key, "ntk", 0)]), torch.from_numpy(panels[(key, "ntk", epochs)]))
+        for key in ("relu", "dlgn")
+    }
 
 
 # ---------------------------------------------------------------- hyperplanes
@@ -286,22 +365,30 @@ def clustering_over_seeds(circle: CircleRuns, keys: Sequence[str] = ("dlgn", "sf
         for stage, epoch in (("init", 0), ("final", circle.epochs)):
             model = circle.runs[key].snapshots.at(epoch)
             for i, seed in enumerate(model.seeds):
-                rows += [{"learner": label(key), "key": key, "seed": seed, "stage": stage, **r}
-                         for r in clustering_table(model, i)]
+                rows += [
+                    {"learner": label(key), "key": key, "seed": seed, "stage": stage, **r}
+                    for r in clustering_table(model, i)
+                ]
     return pd.DataFrame(rows)
 
 
 def clustering_values(clusters: pd.DataFrame, depth: int) -> dict:
     """The inputs of ``claims.clustering_claim``."""
+
     def layer_values(key: str, stage: str, layer: int, name: str = "entropy") -> list[float]:
         part = clusters[(clusters["stage"] == stage) & (clusters["layer"] == layer)]
         return column(part, key, name)
 
-    return {"depth": depth,
-            "last_init": layer_values("dlgn", "init", depth), "last_final": layer_values("dlgn", "final", depth),
-            "first_init": layer_values("dlgn", "init", 1), "first_final": layer_values("dlgn", "final", 1),
-            "last_near_90": layer_values("dlgn", "final", depth, "near_90"),
-            "sf_last_init": layer_values("sf", "init", depth), "sf_last_final": layer_values("sf", "final", depth)}
+    return {
+        "depth": depth,
+        "last_init": layer_values("dlgn", "init", depth),
+        "last_final": layer_values("dlgn", "final", depth),
+        "first_init": layer_values("dlgn", "init", 1),
+        "first_final": layer_values("dlgn", "final", 1),
+        "last_near_90": layer_values("dlgn", "final", depth, "near_90"),
+        "sf_last_init": layer_values("sf", "init", depth),
+        "sf_last_final": layer_values("sf", "final", depth),
+    }
 
 
 # ---------------------------------------------------------------- beta sweep, hard gates
@@ -311,8 +398,17 @@ class BetaSweep:
     runs: dict[str, TrainedStack]
 
 
-def beta_sweep(data: Dataset, arch: Architecture, *, betas: Sequence[float], epochs: int, lr: float,
-               batch_size: int, seed: int, device: torch.device | str) -> BetaSweep:
+def beta_sweep(
+    data: Dataset,
+    arch: Architecture,
+    *,
+    betas: Sequence[float],
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seed: int,
+    device: torch.device | str,
+) -> BetaSweep:
     """Learned and frozen-gating DLGNs (all of seed ``seed``) at every beta, as one stack per regime."""
     data = data.to(device)
     rows, runs = [], {}
@@ -322,27 +418,40 @@ def beta_sweep(data: Dataset, arch: Architecture, *, betas: Sequence[float], epo
         hard = hard_gate_mse(model, data)
         for i, beta in enumerate(betas):
             h = run.history[run.history["copy"] == i]
-            rows.append({"beta": float(beta), "regime": label(key), "key": key,
-                         "final_mse": float(h["train_loss"].iloc[-1]), "hard_gate_mse": float(hard[i]),
-                         STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist())})
+            rows.append(
+                {
+                    "beta": float(beta),
+                    "regime": label(key),
+                    "key": key,
+                    "final_mse": float(h["train_loss"].iloc[-1]),
+                    "hard_gate_mse": float(hard[i]),
+                    STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist()),
+                }
+            )
     return BetaSweep(pd.DataFrame(rows), runs)
 
 
 def beta_values(sweep: BetaSweep) -> dict[float, dict[str, float]]:
     """The input of ``claims.beta_claim``: beta -> learned and frozen steps and final MSEs."""
     t = sweep.table.set_index(["key", "beta"])
-    return {float(beta): {"learned_steps": float(t.loc[("dlgn", beta), STEPS_COLUMN]),
-                          "frozen_steps": float(t.loc[("frozen", beta), STEPS_COLUMN]),
-                          "learned_mse": float(t.loc[("dlgn", beta), "final_mse"]),
-                          "frozen_mse": float(t.loc[("frozen", beta), "final_mse"])}
-            for beta in sorted(sweep.table["beta"].unique())}
+    return {
+        float(beta): {
+            "learned_steps": float(t.loc[("dlgn", beta), STEPS_COLUMN]),
+            "frozen_steps": float(t.loc[("frozen", beta), STEPS_COLUMN]),
+            "learned_mse": float(t.loc[("dlgn", beta), "final_mse"]),
+            "frozen_mse": float(t.loc[("frozen", beta), "final_mse"]),
+        }
+        for beta in sorted(sweep.table["beta"].unique())
+    }
 
 
 def hard_gate_values(learning: pd.DataFrame, sweep: BetaSweep) -> dict:
     """The inputs of ``claims.hard_gate_claim`` (add ``beta``)."""
     learned = sweep.table[sweep.table["key"] == "dlgn"]
-    return {"main_hard_mse": column(learning, "dlgn", "hard_gate_mse"),
-            "sweep_hard_mse": {float(b): float(m) for b, m in zip(learned["beta"], learned["hard_gate_mse"])}}
+    return {
+        "main_hard_mse": column(learning, "dlgn", "hard_gate_mse"),
+        "sweep_hard_mse": {float(b): float(m) for b, m in zip(learned["beta"], learned["hard_gate_mse"])},
+    }
 
 
 # ---------------------------------------------------------------- Fashion-MNIST
@@ -366,8 +475,9 @@ def class_ratio(model: GatedNet, x: torch.Tensor, y: torch.Tensor) -> float:
     return float(omega[same].mean() / omega[~same].mean())
 
 
-def train_fashion(data: Dataset, arch: Architecture, *, epochs: int, lr: float, seeds: Sequence[int],
-                  device: torch.device | str) -> FashionRuns:
+def train_fashion(
+    data: Dataset, arch: Architecture, *, epochs: int, lr: float, seeds: Sequence[int], device: torch.device | str
+) -> FashionRuns:
     """Train each of ``FMNIST_LEARNERS`` over ``seeds`` on ``data`` (cross-entropy, Adam, batch 32) and
     test them; the DLGN's class ratio is measured on the first test images sorted by class."""
     data = data.to(device)
@@ -378,17 +488,30 @@ def train_fashion(data: Dataset, arch: Architecture, *, epochs: int, lr: float, 
         model = build(key, arch, data.in_features, data.num_classes, seeds, device=device)
         if key == "dlgn":
             ratios["init"] = class_ratio(model, xp, yp)
-        history = fit(model, data, epochs=epochs, lr=lr, batch_size=FMNIST_BATCH_SIZE, order="shared",
-                      order_seed=seeds[0], evaluate_every=epochs)
+        history = fit(
+            model,
+            data,
+            epochs=epochs,
+            lr=lr,
+            batch_size=FMNIST_BATCH_SIZE,
+            order="shared",
+            order_seed=seeds[0],
+            evaluate_every=epochs,
+        )
         if key == "dlgn":
             ratios["final"] = class_ratio(model, xp, yp)
-        rows += [{"learner": label(key), "key": key, "seed": s, "test_accuracy": 100 * float(a)}
-                 for s, a in zip(seeds, final(history, "test_accuracy"))]
+        rows += [
+            {"learner": label(key), "key": key, "seed": s, "test_accuracy": 100 * float(a)}
+            for s, a in zip(seeds, final(history, "test_accuracy"))
+        ]
     return FashionRuns(data, pd.DataFrame(rows), ratios)
 
 
 def fashion_values(fashion: FashionRuns) -> dict:
     """The inputs of ``claims.fashion_claim``."""
-    return {"accuracy": {key: column(fashion.table, key, "test_accuracy") for key in FMNIST_LEARNERS},
-            "class_ratio_init": fashion.ratios["init"], "class_ratio_final": fashion.ratios["final"],
-            "dataset": fashion.data.name}
+    return {
+        "accuracy": {key: column(fashion.table, key, "test_accuracy") for key in FMNIST_LEARNERS},
+        "class_ratio_init": fashion.ratios["init"],
+        "class_ratio_final": fashion.ratios["final"],
+        "dataset": fashion.data.name,
+    }

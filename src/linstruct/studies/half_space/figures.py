@@ -4,6 +4,7 @@ Each ``*_figure`` returns a labelled matplotlib figure for ``linstruct.book.plot
 :func:`hyperplane_explorer` returns a draw function for ``linstruct.book.widgets.explorer``. Tensors
 are brought to the CPU here, so the runs may live on any device.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,8 +43,12 @@ def loss_figure(circle: CircleRuns) -> plt.Figure:
         ax.plot(mid.index, mid.values, label=label(key))
         ax.fill_between(mid.index, low.values, high.values, alpha=0.2)
     ax.axhline(CONVERGED_MSE, ls=":", color="black", label=f"MSE {CONVERGED_MSE}")
-    ax.set(yscale="log", title=f"Training on the circle ({circle.runs['dlgn'].model.copies} seeds: median, "
-           "band = min to max)", xlabel="optimiser step", ylabel="full-data MSE")
+    ax.set(
+        yscale="log",
+        title=f"Training on the circle ({circle.runs['dlgn'].model.copies} seeds: median, band = min to max)",
+        xlabel="optimiser step",
+        ylabel="full-data MSE",
+    )
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
     return fig
@@ -62,8 +67,9 @@ def heatmap_figure(panels: dict, kind: str, epochs: int) -> plt.Figure:
             fig.colorbar(image, ax=ax, fraction=0.046)
             ax.axhline(len(k) / 2 - 0.5, color="white", lw=0.6)
             ax.axvline(len(k) / 2 - 0.5, color="white", lw=0.6)
-            ax.set(title=f"{label(key)}, epoch {epoch}", xlabel="point index (by angle)",
-                   ylabel="point index (by angle)")
+            ax.set(
+                title=f"{label(key)}, epoch {epoch}", xlabel="point index (by angle)", ylabel="point index (by angle)"
+            )
     fig.suptitle(f"Trace-normalised {names[kind]}; first half = smooth top of the circle")
     fig.tight_layout()
     return fig
@@ -76,16 +82,20 @@ def allocation_figure(overlap: pd.DataFrame) -> plt.Figure:
         for i, (_, g) in enumerate(part.groupby("seed")):
             name = label(key) if i == 0 else None
             left.plot(g["epoch"], g["R_over_R0"], color=colour, marker="o", ms=3, label=name)
-            right.plot(g["epoch"], g["bottom_mean"] / g["bottom_mean"].iloc[0], color=colour, marker="o", ms=3,
-                       label=name)
+            right.plot(
+                g["epoch"], g["bottom_mean"] / g["bottom_mean"].iloc[0], color=colour, marker="o", ms=3, label=name
+            )
     left.axhline(R_GAIN_MIN, ls=":", color="black")
     for ax in (left, right):
         ax.set_xscale("symlog", linthresh=1)
         ax.set_xlim(left=0)
-    left.set(yscale="log", title="Smooth-region allocation R / R₀ (one line per seed)", xlabel="epoch",
-             ylabel="R / R₀ (top/bottom overlap ratio)")
-    right.set(title="Bottom (fast) block of Ω̃, relative to init", xlabel="epoch",
-              ylabel="bottom-block mean / initial")
+    left.set(
+        yscale="log",
+        title="Smooth-region allocation R / R₀ (one line per seed)",
+        xlabel="epoch",
+        ylabel="R / R₀ (top/bottom overlap ratio)",
+    )
+    right.set(title="Bottom (fast) block of Ω̃, relative to init", xlabel="epoch", ylabel="bottom-block mean / initial")
     left.legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -125,8 +135,9 @@ def entropy_figure(clusters: pd.DataFrame) -> plt.Figure:
         part = clusters[clusters["key"] == key]
         sns.lineplot(part, x="layer", y="entropy", hue="stage", style="seed", marker="o", ax=ax, errorbar=None)
         ax.axhline(math.log(18), ls=":", color="grey")
-        ax.set(title=f"{label(key)}: entropy of normal angles", xlabel="layer",
-               ylabel="angle entropy (nats; max ln 18)")
+        ax.set(
+            title=f"{label(key)}: entropy of normal angles", xlabel="layer", ylabel="angle entropy (nats; max ln 18)"
+        )
         ax.set_xticks(sorted(part["layer"].unique()))
         ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
@@ -138,12 +149,22 @@ def beta_figure(sweep: BetaSweep) -> plt.Figure:
     t = sweep.table
     sns.lineplot(t, x="beta", y="final_mse", hue="regime", marker="o", ax=left)
     left.axhline(CONVERGED_MSE, ls=":", color="black")
-    left.set(xscale="log", yscale="log", title="Final MSE, learned vs frozen gating", xlabel="gate sharpness β",
-             ylabel="final full-data MSE")
+    left.set(
+        xscale="log",
+        yscale="log",
+        title="Final MSE, learned vs frozen gating",
+        xlabel="gate sharpness β",
+        ylabel="final full-data MSE",
+    )
     sns.lineplot(t, x="beta", y="hard_gate_mse", hue="regime", marker="o", ax=right)
     right.axhline(HARD_GATE_MSE_MAX, ls=":", color="black")
-    right.set(xscale="log", yscale="log", title="Same models evaluated with hard gates 1[η ≥ 0]",
-              xlabel="gate sharpness β", ylabel="hard-gate full-data MSE")
+    right.set(
+        xscale="log",
+        yscale="log",
+        title="Same models evaluated with hard gates 1[η ≥ 0]",
+        xlabel="gate sharpness β",
+        ylabel="hard-gate full-data MSE",
+    )
     fig.tight_layout()
     return fig
 
@@ -153,8 +174,12 @@ def fashion_figure(fashion: FashionRuns) -> plt.Figure:
     sns.barplot(fashion.table, x="learner", y="test_accuracy", errorbar="sd", ax=ax)
     sns.stripplot(fashion.table, x="learner", y="test_accuracy", color="black", size=4, ax=ax)
     low = fashion.table["test_accuracy"].min()
-    ax.set(ylim=(max(0, low - 10), 100), title=f"{fashion.data.name}: test accuracy (mean ± sd over seeds)",
-           xlabel="model", ylabel="test accuracy (%)")
+    ax.set(
+        ylim=(max(0, low - 10), 100),
+        title=f"{fashion.data.name}: test accuracy (mean ± sd over seeds)",
+        xlabel="model",
+        ylabel="test accuracy (%)",
+    )
     fig.tight_layout()
     return fig
 
@@ -168,6 +193,11 @@ def hyperplane_explorer(circle: CircleRuns, key: str = "dlgn"):
 
     def draw(axes, epoch):
         for layer, ax in enumerate(axes):
-            draw_hyperplanes(ax, planes[epoch][layer], circle.data,
-                             f"layer {layer + 1}, epoch {epoch}\nMSE {losses.get(epoch, float('nan')):.3f}")
+            draw_hyperplanes(
+                ax,
+                planes[epoch][layer],
+                circle.data,
+                f"layer {layer + 1}, epoch {epoch}\nMSE {losses.get(epoch, float('nan')):.3f}",
+            )
+
     return draw, epochs

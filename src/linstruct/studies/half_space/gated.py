@@ -21,6 +21,7 @@ The output is y = u h^L + e, of shape (S, n, K). Gating regimes for the gated fa
 learns on fixed random gates) and ``frozen-value``; frozen parameters have ``requires_grad=False``
 (``fit`` hands only the others to the optimiser). Every regime leaves some parameters trainable.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -57,18 +58,31 @@ class GatedNet(Stacked):
     copies or one per copy (so a beta sweep trains as one stack).
     """
 
-    def __init__(self, family: str, in_features: int, width: int, depth: int, out_features: int = 1, *,
-                 seeds: Sequence[int] = (0,), beta: float | Sequence[float] = 4.0, value_input: str = "pwc",
-                 regime: str = "both", bias: bool = True, gate_init_scale: float = 1.0,
-                 dtype: torch.dtype = torch.float32):
+    def __init__(
+        self,
+        family: str,
+        in_features: int,
+        width: int,
+        depth: int,
+        out_features: int = 1,
+        *,
+        seeds: Sequence[int] = (0,),
+        beta: float | Sequence[float] = 4.0,
+        value_input: str = "pwc",
+        regime: str = "both",
+        bias: bool = True,
+        gate_init_scale: float = 1.0,
+        dtype: torch.dtype = torch.float32,
+    ):
         super().__init__()
         if family not in FAMILIES:
             raise ValueError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}")
         if regime not in REGIMES:
             raise ValueError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
         if regime != "both" and family not in GATED_FAMILIES:
-            raise ValueError(f"regime {regime!r} needs a separate gating net ({', '.join(GATED_FAMILIES)}); "
-                             f"{family!r} has none")
+            raise ValueError(
+                f"regime {regime!r} needs a separate gating net ({', '.join(GATED_FAMILIES)}); {family!r} has none"
+            )
         if value_input not in VALUE_INPUTS:
             raise ValueError(f"value_input must be one of {', '.join(VALUE_INPUTS)}; got {value_input!r}")
         if not seeds:
@@ -91,8 +105,9 @@ class GatedNet(Stacked):
                 w = torch.stack([_uniform(g, (fan_out, fan_in), bound) for g in generators]) * scale
                 b = torch.stack([_uniform(g, (fan_out,), bound) for g in generators])
                 weights.append(nn.Parameter(w.to(dtype)))
-                biases.append(nn.Parameter(b.to(dtype) if bias else torch.zeros_like(b, dtype=dtype),
-                                           requires_grad=bias))
+                biases.append(
+                    nn.Parameter(b.to(dtype) if bias else torch.zeros_like(b, dtype=dtype), requires_grad=bias)
+                )
             return weights, biases
 
         chain = [in_features] + [width] * (depth - 1)

@@ -5,6 +5,7 @@ In a DLGN the gating chain is linear, so neuron i of layer l gates on the half-s
 (V^0 = I, b^0 = 0); in DLGN-SF, V^l = W^l and b^l = c^l. Angles are those of the normals
 V^l_i in 2-D inputs, taken modulo pi (a line and its flipped normal are the same line).
 """
+
 from __future__ import annotations
 
 import math
@@ -86,6 +87,13 @@ def clustering_table(model: GatedNet, index: int = 0) -> list[dict]:
     rows = []
     for layer, (v, b) in enumerate(effective_hyperplanes(model, index), start=1):
         angles = normal_angles(v)
-        rows.append({"layer": layer, "entropy": angle_entropy(angles), "modal_share": modal_bin_share(angles),
-                     "near_90": share_near(angles), "clusters": cluster_count(v, b)})
+        rows.append(
+            {
+                "layer": layer,
+                "entropy": angle_entropy(angles),
+                "modal_share": modal_bin_share(angles),
+                "near_90": share_near(angles),
+                "clusters": cluster_count(v, b),
+            }
+        )
     return rows

@@ -8,6 +8,7 @@ stacked model, the one the chapter measures. With hard gates Omega(x, x') counts
 at both x and x', an integer below m^L, so it is exact in float64 (every kernel here is float64, on
 the gates' device: a product of L Gram matrices underflows or overflows in float32).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -57,8 +58,9 @@ def block_ratio(kernel: torch.Tensor, first: torch.Tensor) -> tuple[float, float
     return float(top), float(bottom), float(top / bottom)
 
 
-def empirical_ntk(model: nn.Module, x: torch.Tensor, parameters: Sequence[str] | None = None,
-                  normalise: bool = True) -> torch.Tensor:
+def empirical_ntk(
+    model: nn.Module, x: torch.Tensor, parameters: Sequence[str] | None = None, normalise: bool = True
+) -> torch.Tensor:
     """Theta = J J^T for a one-copy, one-output ``model`` (x (n, d) -> (1, n, 1)): (n, n) float64.
 
     J_i = d y(x_i) / d theta over the named ``parameters`` (None: all parameters, frozen ones

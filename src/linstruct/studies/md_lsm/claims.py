@@ -5,10 +5,11 @@ Every threshold is a named constant with the reason for its value. The predicate
 checks and the across-seeds shares, so the two can never disagree on a criterion.
 Light to import: no torch, no matplotlib.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -78,8 +79,10 @@ SHUFFLED_HELDOUT_MAX, SHUFFLED_HELDOUT_PARTLY = 0.05, 0.08
 # Across seeds: the full criterion holds in every seed; partly in at least half of them.
 SEEDS_ALL, SEEDS_PARTLY = 1.0, 0.5
 
-ACROSS_SEEDS = ("; across seeds (tanh and relu runs of every seed): the full criterion holds in all seeds "
-                "(partly: in at least half)")
+ACROSS_SEEDS = (
+    "; across seeds (tanh and relu runs of every seed): the full criterion holds in all seeds "
+    "(partly: in at least half)"
+)
 NO_CHANGE = "no interval where both accuracy and rho changed"
 CONSTANT = "a series is constant (Spearman undefined)"
 
@@ -91,8 +94,7 @@ def level_holds(spearman: float) -> bool:
 
 def changes_hold(agreement: float, phi: float, fisher_p: float, detrended: float) -> bool:
     """All four change criteria of one run (NaN fails)."""
-    return bool(agreement >= AGREEMENT_MIN and phi >= PHI_MIN and fisher_p <= FISHER_MAX
-                and detrended >= DETRENDED_MIN)
+    return bool(agreement >= AGREEMENT_MIN and phi >= PHI_MIN and fisher_p <= FISHER_MAX and detrended >= DETRENDED_MIN)
 
 
 def layer_drops(final_rho: Sequence[float]) -> int:
@@ -107,25 +109,37 @@ def estimator_claim(toys: Mapping[str, float], input_rho: float, calibrated: boo
     checks = [
         Check.at_most("exact - estimate, 2-D toy", toys["toy_gap"], TOY_GAP_MAX, TOY_GAP_PARTLY),
         Check.at_most("one-outlier change / (1/m)", toys["outlier_change"] / toys["outlier_bound"], OUTLIER_RATIO_MAX),
-        Check.at_most("|held-out - 0.5|, identical Gaussians", abs(toys["identical_heldout"] - 0.5),
-                      HELDOUT_HALF_MAX, HELDOUT_HALF_PARTLY),
+        Check.at_most(
+            "|held-out - 0.5|, identical Gaussians",
+            abs(toys["identical_heldout"] - 0.5),
+            HELDOUT_HALF_MAX,
+            HELDOUT_HALF_PARTLY,
+        ),
         Check.at_least("in-sample, identical Gaussians (optimism expected)", toys["identical_in_sample"], OPTIMISM_LOW),
         Check.at_most("in-sample, identical Gaussians", toys["identical_in_sample"], OPTIMISM_HIGH),
         Check.at_least("separable pair LP-certified (1 = yes)", toys["separable_certified"], CERTIFIED_MIN),
     ]
     if calibrated:
-        checks.append(Check.at_most(f"|input rho - calibration {CALIBRATION_INPUT_RHO}|",
-                                    abs(input_rho - CALIBRATION_INPUT_RHO), CALIBRATION_TOLERANCE, CALIBRATION_PARTLY))
+        checks.append(
+            Check.at_most(
+                f"|input rho - calibration {CALIBRATION_INPUT_RHO}|",
+                abs(input_rho - CALIBRATION_INPUT_RHO),
+                CALIBRATION_TOLERANCE,
+                CALIBRATION_PARTLY,
+            )
+        )
     return Claim(
         id="mdlsm_measure",
         statement="The Minkowski-difference measure is absolute (1 exactly for separable sets), "
-                  "insensitive to outliers and cheap to approximate with a slight precision loss.",
+        "insensitive to outliers and cheap to approximate with a slight precision loss.",
         criterion=f"estimate within {TOY_GAP_MAX:g} of the exact 2-D optimum; one outlier moves rho by at most "
-                  f"1/m; held-out rho of identical sets within {HELDOUT_HALF_MAX:g} of 0.5 while the in-sample "
-                  f"value shows the optimism of our calibration runs ({OPTIMISM_LOW:g}-{OPTIMISM_HIGH:g}); "
-                  "LP certifies a separable pair",
+        f"1/m; held-out rho of identical sets within {HELDOUT_HALF_MAX:g} of 0.5 while the in-sample "
+        f"value shows the optimism of our calibration runs ({OPTIMISM_LOW:g}-{OPTIMISM_HIGH:g}); "
+        "LP certifies a separable pair",
         measured=_numbers({**toys, "input_rho": input_rho}),
-        checks=checks, source="abstracts (ICLR 2025 version); measure [Reconstructed]")
+        checks=checks,
+        source="abstracts (ICLR 2025 version); measure [Reconstructed]",
+    )
 
 
 def level_claim(spearman: Mapping[str, float], seed_flags: Mapping[str, Sequence[bool]] | None = None) -> Claim:
@@ -138,19 +152,29 @@ def level_claim(spearman: Mapping[str, float], seed_flags: Mapping[str, Sequence
         id="sync_level",
         statement="Level: the separability of the last hidden layer rises and falls with training accuracy.",
         criterion=f"Spearman correlation of rho_L(t) and training accuracy over checkpoints >= {LEVEL_MIN:g} "
-                  f"(partly >= {LEVEL_PARTLY:g}) for each activation" + (ACROSS_SEEDS if seed_flags else ""),
-        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks,
-        source="abstracts; statistic [Reconstructed]", undefined=_undefined(measured, CONSTANT))
+        f"(partly >= {LEVEL_PARTLY:g}) for each activation" + (ACROSS_SEEDS if seed_flags else ""),
+        measured=_numbers({**measured, **seed_measured}),
+        checks=checks + seed_checks,
+        source="abstracts; statistic [Reconstructed]",
+        undefined=_undefined(measured, CONSTANT),
+    )
 
 
-def changes_claim(stats: Mapping[str, Mapping[str, float]],
-                  seed_flags: Mapping[str, Sequence[bool]] | None = None) -> Claim:
+def changes_claim(
+    stats: Mapping[str, Mapping[str, float]], seed_flags: Mapping[str, Sequence[bool]] | None = None
+) -> Claim:
     """``stats``: activation -> the last hidden layer's ``agreement``, ``n`` (intervals used),
     ``sign_p``, ``phi``, ``fisher_p``, ``detrended``; ``seed_flags``: per seed, :func:`changes_hold`."""
     measured, checks, undefined = {}, [], {}
     for a, s in stats.items():
-        values = {f"agreement_{a}": s["agreement"], f"n_{a}": s["n"], f"sign_p_{a}": s["sign_p"],
-                  f"phi_{a}": s["phi"], f"fisher_p_{a}": s["fisher_p"], f"detrended_{a}": s["detrended"]}
+        values = {
+            f"agreement_{a}": s["agreement"],
+            f"n_{a}": s["n"],
+            f"sign_p_{a}": s["sign_p"],
+            f"phi_{a}": s["phi"],
+            f"fisher_p_{a}": s["fisher_p"],
+            f"detrended_{a}": s["detrended"],
+        }
         measured.update(values)
         undefined.update(_undefined({k: v for k, v in values.items() if "detrended" not in k}, NO_CHANGE))
         undefined.update(_undefined({f"detrended_{a}": s["detrended"]}, CONSTANT))
@@ -164,12 +188,15 @@ def changes_claim(stats: Mapping[str, Mapping[str, float]],
     return Claim(
         id="sync_changes",
         statement="Changes, 'and vice versa': when an update raises (lowers) separability, training "
-                  "accuracy rises (falls).",
+        "accuracy rises (falls).",
         criterion=f"per interval of the last hidden layer: sign agreement >= {AGREEMENT_MIN:g} (naive, shared "
-                  f"trend), and beyond the trend: phi >= {PHI_MIN:g} with Fisher p <= {FISHER_MAX:g}, "
-                  f"detrended-increment Spearman >= {DETRENDED_MIN:g}" + (ACROSS_SEEDS if seed_flags else ""),
-        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks,
-        source="arXiv abstract; statistics [Reconstructed]", undefined=undefined)
+        f"trend), and beyond the trend: phi >= {PHI_MIN:g} with Fisher p <= {FISHER_MAX:g}, "
+        f"detrended-increment Spearman >= {DETRENDED_MIN:g}" + (ACROSS_SEEDS if seed_flags else ""),
+        measured=_numbers({**measured, **seed_measured}),
+        checks=checks + seed_checks,
+        source="arXiv abstract; statistics [Reconstructed]",
+        undefined=undefined,
+    )
 
 
 def interventional_claim(correlations: Mapping[str, Mapping[str, object]]) -> Claim:
@@ -180,22 +207,43 @@ def interventional_claim(correlations: Mapping[str, Mapping[str, object]]) -> Cl
     for a, c in correlations.items():
         last, first = np.asarray(c["last"], dtype=float), np.asarray(c["first"], dtype=float)
         passing = int(np.sum(last >= INTERVENTIONAL_MIN))
-        measured.update({f"late_passing_{a}": passing, f"late_mean_{a}": float(last.mean()),
-                         f"late_mean_layer1_{a}": float(first.mean()), f"early_{a}": float(c["early"])})
-        checks += [Check.at_least(f"late states with Spearman(d rho_L, d acc) >= {INTERVENTIONAL_MIN:g}, {a}",
-                                  passing, LATE_PASSING_MIN, LATE_PASSING_PARTLY),
-                   Check.at_least(f"late mean, last minus first layer, {a}", float(last.mean() - first.mean()),
-                                  LAYER_ORDER_MIN, LAYER_ORDER_PARTLY)]
+        measured.update(
+            {
+                f"late_passing_{a}": passing,
+                f"late_mean_{a}": float(last.mean()),
+                f"late_mean_layer1_{a}": float(first.mean()),
+                f"early_{a}": float(c["early"]),
+            }
+        )
+        checks += [
+            Check.at_least(
+                f"late states with Spearman(d rho_L, d acc) >= {INTERVENTIONAL_MIN:g}, {a}",
+                passing,
+                LATE_PASSING_MIN,
+                LATE_PASSING_PARTLY,
+            ),
+            Check.at_least(
+                f"late mean, last minus first layer, {a}",
+                float(last.mean() - first.mean()),
+                LAYER_ORDER_MIN,
+                LAYER_ORDER_PARTLY,
+            ),
+        ]
     return Claim(
         id="sync_interventional",
         statement="Per update: of alternative updates from one state, those that raise hidden-layer "
-                  "separability more raise training accuracy more, most of all near the output.",
+        "separability more raise training accuracy more, most of all near the output.",
         criterion=f"Spearman(d rho_L, d accuracy) over the candidate steps >= {INTERVENTIONAL_MIN:g} at >= "
-                  f"{LATE_PASSING_MIN} of the {LATE_STATES} latest saved states, and the last hidden layer's "
-                  "mean >= the first layer's",
-        measured=_numbers(measured), checks=checks, source="arXiv abstract; test [Reconstructed]",
-        undefined=_undefined(measured, "the accuracy or rho change was the same for every candidate step "
-                                       "at some state (Spearman undefined)"))
+        f"{LATE_PASSING_MIN} of the {LATE_STATES} latest saved states, and the last hidden layer's "
+        "mean >= the first layer's",
+        measured=_numbers(measured),
+        checks=checks,
+        source="arXiv abstract; test [Reconstructed]",
+        undefined=_undefined(
+            measured,
+            "the accuracy or rho change was the same for every candidate step at some state (Spearman undefined)",
+        ),
+    )
 
 
 def overall_claim(level: str, changes: str, interventional: str) -> Claim:
@@ -205,16 +253,19 @@ def overall_claim(level: str, changes: str, interventional: str) -> Claim:
     return Claim(
         id="synchronicity",
         statement="There is a synchronicity between the linear separability of hidden layers and training "
-                  "performance (if updated weights enhance separability, training performance improves, and "
-                  "vice versa).",
+        "performance (if updated weights enhance separability, training performance improves, and "
+        "vice versa).",
         criterion="reproduced only if the level, change and interventional claims all are; the level "
-                  "correlation alone is not enough",
+        "correlation alone is not enough",
         measured={f"{name}_score": SCORES[v] for name, v in verdicts.items()},
-        checks=checks, source="arXiv abstract")
+        checks=checks,
+        source="arXiv abstract",
+    )
 
 
-def depth_claim(final_rho: Mapping[str, Sequence[float]],
-                seed_flags: Mapping[str, Sequence[bool]] | None = None) -> Claim:
+def depth_claim(
+    final_rho: Mapping[str, Sequence[float]], seed_flags: Mapping[str, Sequence[bool]] | None = None
+) -> Claim:
     """``final_rho``: activation -> final OvO rho_P of hidden layers 1..L; ``seed_flags``: per seed,
     whether no layer drops (:func:`layer_drops` is 0)."""
     measured, checks = {}, []
@@ -227,10 +278,13 @@ def depth_claim(final_rho: Mapping[str, Sequence[float]],
     return Claim(
         id="separability_toward_output",
         statement="The outputs of the hidden layers adjacent to the output layer have higher linear "
-                  "separability degrees.",
+        "separability degrees.",
         criterion=f"final OvO rho_P non-decreasing with layer number (tolerance {DROP_TOLERANCE:g}) in every "
-                  "trained run" + (ACROSS_SEEDS if seed_flags else ""),
-        measured=_numbers({**measured, **seed_measured}), checks=checks + seed_checks, source="ICLR 2025 abstract")
+        "trained run" + (ACROSS_SEEDS if seed_flags else ""),
+        measured=_numbers({**measured, **seed_measured}),
+        checks=checks + seed_checks,
+        source="ICLR 2025 abstract",
+    )
 
 
 def activation_claim(accuracy: Mapping[str, float], gain: Mapping[str, float], lr: float) -> Claim:
@@ -239,22 +293,36 @@ def activation_claim(accuracy: Mapping[str, float], gain: Mapping[str, float], l
     measured = {**{f"accuracy_{a}": v for a, v in accuracy.items()}, **{f"gain_{a}": v for a, v in gain.items()}}
     checks = []
     for a in ("tanh", "relu"):
-        checks += [Check.at_least(f"final accuracy, {a}", accuracy[a], TRAINED, TRAINED_PARTLY),
-                   Check.at_least(f"rho_L gain, {a}", gain[a], GAIN_MIN, GAIN_PARTLY)]
-    checks += [Check.at_most("final accuracy, sigmoid (stalls)", accuracy["sigmoid"], STALL_MAX, STALL_PARTLY),
-               Check.at_most("|rho_L gain|, sigmoid (control)", abs(gain["sigmoid"]), CONTROL_GAIN_MAX,
-                             CONTROL_GAIN_PARTLY)]
+        checks += [
+            Check.at_least(f"final accuracy, {a}", accuracy[a], TRAINED, TRAINED_PARTLY),
+            Check.at_least(f"rho_L gain, {a}", gain[a], GAIN_MIN, GAIN_PARTLY),
+        ]
+    checks += [
+        Check.at_most("final accuracy, sigmoid (stalls)", accuracy["sigmoid"], STALL_MAX, STALL_PARTLY),
+        Check.at_most("|rho_L gain|, sigmoid (control)", abs(gain["sigmoid"]), CONTROL_GAIN_MAX, CONTROL_GAIN_PARTLY),
+    ]
     return Claim(
         id="activation_effect",
         statement="The activation function affects the linear separability of hidden layers.",
         criterion=f"at SGD lr {lr:g}: tanh and relu train (accuracy >= {TRAINED:g}) and raise rho_L by >= "
-                  f"{GAIN_MIN:g}; sigmoid stalls (<= {STALL_MAX:g}) and its rho_L moves <= {CONTROL_GAIN_MAX:g} "
-                  "(direction [Reconstructed])",
-        measured=_numbers(measured), checks=checks, source="arXiv abstract; expected direction [Reconstructed]")
+        f"{GAIN_MIN:g}; sigmoid stalls (<= {STALL_MAX:g}) and its rho_L moves <= {CONTROL_GAIN_MAX:g} "
+        "(direction [Reconstructed])",
+        measured=_numbers(measured),
+        checks=checks,
+        source="arXiv abstract; expected direction [Reconstructed]",
+    )
 
 
-WIDTH_KEYS = ("in_sample_narrow", "in_sample_wide", "heldout_narrow", "heldout_wide", "shuffled_wide",
-              "shuffled_small_wide", "shuffled_certified_saturated", "shuffled_heldout_max_deviation")
+WIDTH_KEYS = (
+    "in_sample_narrow",
+    "in_sample_wide",
+    "heldout_narrow",
+    "heldout_wide",
+    "shuffled_wide",
+    "shuffled_small_wide",
+    "shuffled_certified_saturated",
+    "shuffled_heldout_max_deviation",
+)
 
 
 def width_claim(values: Mapping[str, float]) -> Claim:
@@ -265,24 +333,38 @@ def width_claim(values: Mapping[str, float]) -> Claim:
         raise KeyError(f"width_claim needs {', '.join(missing)}")
     v = {k: values[k] for k in WIDTH_KEYS}
     checks = [
-        Check.at_least("in-sample rho_L, widest minus narrowest", v["in_sample_wide"] - v["in_sample_narrow"],
-                       WIDTH_GROWTH_MIN),
-        Check.at_least("held-out rho_L, widest minus narrowest", v["heldout_wide"] - v["heldout_narrow"],
-                       WIDTH_GROWTH_MIN),
-        Check.at_least("shuffled pairs LP-separable where per-pair sample <= width",
-                       v["shuffled_certified_saturated"], SATURATED_CERTIFIED_MIN),
-        Check.at_most("max |shuffled held-out - 0.5|", v["shuffled_heldout_max_deviation"], SHUFFLED_HELDOUT_MAX,
-                      SHUFFLED_HELDOUT_PARTLY),
+        Check.at_least(
+            "in-sample rho_L, widest minus narrowest", v["in_sample_wide"] - v["in_sample_narrow"], WIDTH_GROWTH_MIN
+        ),
+        Check.at_least(
+            "held-out rho_L, widest minus narrowest", v["heldout_wide"] - v["heldout_narrow"], WIDTH_GROWTH_MIN
+        ),
+        Check.at_least(
+            "shuffled pairs LP-separable where per-pair sample <= width",
+            v["shuffled_certified_saturated"],
+            SATURATED_CERTIFIED_MIN,
+        ),
+        Check.at_most(
+            "max |shuffled held-out - 0.5|",
+            v["shuffled_heldout_max_deviation"],
+            SHUFFLED_HELDOUT_MAX,
+            SHUFFLED_HELDOUT_PARTLY,
+        ),
     ]
     return Claim(
         id="width_capacity",
         statement="Network width affects the linear separability of hidden layers.",
         criterion="trained rho_L grows with width both in-sample and held-out, while the baselines behave as "
-                  "capacity predicts: shuffled labels are exactly separable (LP) once the per-pair sample is "
-                  f"<= width, and shuffled held-out stays within {SHUFFLED_HELDOUT_MAX:g} of 0.5",
-        measured=_numbers(v), checks=checks, source="arXiv abstract; baselines [Reconstructed]",
-        undefined=_undefined({"shuffled_certified_saturated": v["shuffled_certified_saturated"]},
-                             "no width reaches the small per-pair sample"))
+        "capacity predicts: shuffled labels are exactly separable (LP) once the per-pair sample is "
+        f"<= width, and shuffled held-out stays within {SHUFFLED_HELDOUT_MAX:g} of 0.5",
+        measured=_numbers(v),
+        checks=checks,
+        source="arXiv abstract; baselines [Reconstructed]",
+        undefined=_undefined(
+            {"shuffled_certified_saturated": v["shuffled_certified_saturated"]},
+            "no width reaches the small per-pair sample",
+        ),
+    )
 
 
 def _across_seeds(seed_flags: Mapping[str, Sequence[bool]] | None, what: str) -> tuple[dict, list[Check]]:

@@ -13,10 +13,11 @@ a setting train as one stack (:class:`linstruct.nn.mlp.MLP`, trained by :func:`l
 each copy with its own seed's initialisation and data order, as separate runs would.
 The ``*_values`` helpers turn runs and tables into the plain values the claims take.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,8 +29,14 @@ from linstruct.data import Dataset, load_dataset
 from linstruct.nn.fit import fit
 from linstruct.nn.mlp import MLP
 from linstruct.studies.md_lsm import claims
-from linstruct.studies.md_lsm.synchronicity import (Tracking, change_agreement, interventional_correlations,
-                                                    level_correlation, separability_baselines, track_training)
+from linstruct.studies.md_lsm.synchronicity import (
+    Tracking,
+    change_agreement,
+    interventional_correlations,
+    level_correlation,
+    separability_baselines,
+    track_training,
+)
 
 INTERVENTION_FRACTIONS = (0.025, 0.125, 0.375, 0.75)  # of the training steps (book: 200, 1000, 3000, 6000 of 8000)
 CONTROL_STRIDE = 4  # the sigmoid control is measured every 4 checkpoint intervals (it barely moves)
@@ -51,8 +58,15 @@ def glorot(linear: nn.Linear) -> None:
     nn.init.zeros_(linear.bias)
 
 
-def glorot_mlp(seeds: Sequence[int], in_features: int, width: int, depth: int, out_features: int, activation: str,
-               device: torch.device | str = "cpu") -> MLP:
+def glorot_mlp(
+    seeds: Sequence[int],
+    in_features: int,
+    width: int,
+    depth: int,
+    out_features: int,
+    activation: str,
+    device: torch.device | str = "cpu",
+) -> MLP:
     """A stacked :class:`MLP`, copy s with Glorot-normal weights and zero biases drawn after
     ``torch.manual_seed(s)``, on ``device``."""
     return MLP.from_seeds(seeds, in_features, width, depth, out_features, activation, initializer=glorot).to(device)
@@ -79,6 +93,7 @@ def is_calibration_setting(data: Dataset) -> bool:
 
 # --- the estimator on toys ---------------------------------------------------------------------
 
+
 def estimator_checks(seed: int) -> dict[str, float]:
     """The measure on toys with known answers.
 
@@ -97,8 +112,11 @@ def estimator_checks(seed: int) -> dict[str, float]:
     shuffled = sep.shuffled_labels(labels, seed)
     separable = sep.pair_separability(a + [-4.0, 0.0], b + [4.0, 0.0])
     return dict(
-        toy_exact=exact, toy_estimate=estimate, toy_gap=exact - estimate,
-        outlier_change=abs(sep.exact_rho_p_2d(moved, b) - exact), outlier_bound=1 / len(a),
+        toy_exact=exact,
+        toy_estimate=estimate,
+        toy_gap=exact - estimate,
+        outlier_change=abs(sep.exact_rho_p_2d(moved, b) - exact),
+        outlier_bound=1 / len(a),
         identical_in_sample=sep.pair_separability(g1, g2).rho_p,
         identical_heldout=sep.heldout_pair_fraction(g1, g2, seed, HELDOUT_REPEATS),
         identical_shuffled=sep.layer_separability(both, shuffled).mean,
@@ -107,6 +125,7 @@ def estimator_checks(seed: int) -> dict[str, float]:
 
 
 # --- synchronicity runs ------------------------------------------------------------------------
+
 
 @dataclass
 class TrackedRun:
@@ -133,10 +152,24 @@ class TrackedRun:
         return float(self.last["rho"].iloc[-1] - self.last["rho"].iloc[0])
 
 
-def synchronicity_runs(data: Dataset, activation: str, seeds: Sequence[int], *, width: int, depth: int, lr: float,
-                       batch_size: int, epochs: int, checkpoint_every: int, device: torch.device | str,
-                       baseline_every: int = 0, intervene: bool = False, candidates: int = 30,
-                       candidate_lr: float | None = None, keep_weights: bool = False) -> list[TrackedRun]:
+def synchronicity_runs(
+    data: Dataset,
+    activation: str,
+    seeds: Sequence[int],
+    *,
+    width: int,
+    depth: int,
+    lr: float,
+    batch_size: int,
+    epochs: int,
+    checkpoint_every: int,
+    device: torch.device | str,
+    baseline_every: int = 0,
+    intervene: bool = False,
+    candidates: int = 30,
+    candidate_lr: float | None = None,
+    keep_weights: bool = False,
+) -> list[TrackedRun]:
     """Train one Glorot MLP per seed, stacked, with SGD on ``device`` and track every copy's hidden
     layers (see :func:`track_training`); one :class:`TrackedRun` per seed, in order.
 
@@ -149,16 +182,28 @@ def synchronicity_runs(data: Dataset, activation: str, seeds: Sequence[int], *, 
     total = epochs * steps_per_epoch(data, batch_size)
     model = glorot_mlp(seeds, data.in_features, width, depth, data.num_classes, activation, device)
     trackings = track_training(
-        model, data, epochs=epochs, lr=lr, batch_size=batch_size, checkpoint_every=checkpoint_every,
+        model,
+        data,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        checkpoint_every=checkpoint_every,
         baseline_every=baseline_every,
         intervene_at=tuple(max(1, round(f * total)) for f in INTERVENTION_FRACTIONS) if intervene else (),
-        candidates=candidates, candidate_lr=candidate_lr, detailed=(0,), keep_weights=keep_weights, device=device)
+        candidates=candidates,
+        candidate_lr=candidate_lr,
+        detailed=(0,),
+        keep_weights=keep_weights,
+        device=device,
+    )
     with torch.no_grad():
         states = model.eval().hidden_states(data.x_train.flatten(1))
     labels = labels_of(data)
     certified = np.array([sep.certified_fraction(h[0], labels) for h in states])
-    return [TrackedRun(activation, seed, tracking, certified if i == 0 else np.full(depth, np.nan))
-            for i, (seed, tracking) in enumerate(zip(seeds, trackings))]
+    return [
+        TrackedRun(activation, seed, tracking, certified if i == 0 else np.full(depth, np.nan))
+        for i, (seed, tracking) in enumerate(zip(seeds, trackings))
+    ]
 
 
 def runs_by_seed(tracked: Mapping[str, Sequence[TrackedRun]]) -> dict[int, list[TrackedRun]]:
@@ -171,23 +216,34 @@ def runs_by_seed(tracked: Mapping[str, Sequence[TrackedRun]]) -> dict[int, list[
     return by_seed
 
 
-def spirals_run(*, depth: int, batch_size: int, epochs: int, seed: int,
-                device: torch.device | str) -> tuple[Dataset, TrackedRun]:
+def spirals_run(
+    *, depth: int, batch_size: int, epochs: int, seed: int, device: torch.device | str
+) -> tuple[Dataset, TrackedRun]:
     """The 2-D spirals (3 classes) with a SPIRAL_WIDTH tanh net at SPIRAL_LR, kept at about
     SPIRAL_CHECKPOINTS checkpoints (weights kept for :func:`hidden_states_at`)."""
     data = load_dataset("spirals", seed=seed).to(device)
     total = epochs * steps_per_epoch(data, batch_size)
-    return data, synchronicity_runs(data, "tanh", [seed], width=SPIRAL_WIDTH, depth=depth, lr=SPIRAL_LR,
-                                    batch_size=batch_size, epochs=epochs,
-                                    checkpoint_every=max(1, total // SPIRAL_CHECKPOINTS), device=device,
-                                    keep_weights=True)[0]
+    return data, synchronicity_runs(
+        data,
+        "tanh",
+        [seed],
+        width=SPIRAL_WIDTH,
+        depth=depth,
+        lr=SPIRAL_LR,
+        batch_size=batch_size,
+        epochs=epochs,
+        checkpoint_every=max(1, total // SPIRAL_CHECKPOINTS),
+        device=device,
+        keep_weights=True,
+    )[0]
 
 
 @torch.no_grad()
 def hidden_states_at(run: TrackedRun, data: Dataset, index: int, *, width: int, seed: int) -> list[torch.Tensor]:
     """Hidden states of the training inputs under the weights of checkpoint ``index`` (kept weights)."""
-    model = glorot_mlp([seed], data.in_features, width, run.tracking.depth, data.num_classes, run.activation,
-                       data.x_train.device)
+    model = glorot_mlp(
+        [seed], data.in_features, width, run.tracking.depth, data.num_classes, run.activation, data.x_train.device
+    )
     model.load_state_dict(run.tracking.weights[index])
     return [h[0] for h in model.eval().hidden_states(data.x_train)]
 
@@ -199,14 +255,25 @@ def synchronicity_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
         for layer in range(1, run.tracking.depth + 1):
             h = run.tracking.layer(layer)
             changes = change_agreement(h["train_accuracy"], h["rho"])
-            rows.append(dict(activation=run.activation, layer=layer, acc_end=h["train_accuracy"].iloc[-1],
-                             rho_start=h["rho"].iloc[0], rho_end=h["rho"].iloc[-1],
-                             level_spearman=level_correlation(h["rho"], h["train_accuracy"]),
-                             sign_agreement=changes.agreement, n_intervals=changes.n, sign_p=changes.p_binomial,
-                             phi=changes.phi, phi_defined=changes.phi_defined, fisher_p=changes.fisher_p,
-                             detrended_spearman=changes.detrended_spearman,
-                             rho_down_when_accuracy_down=changes.p_rho_down_given_accuracy_down,
-                             certified_end=run.certified[layer - 1]))
+            rows.append(
+                dict(
+                    activation=run.activation,
+                    layer=layer,
+                    acc_end=h["train_accuracy"].iloc[-1],
+                    rho_start=h["rho"].iloc[0],
+                    rho_end=h["rho"].iloc[-1],
+                    level_spearman=level_correlation(h["rho"], h["train_accuracy"]),
+                    sign_agreement=changes.agreement,
+                    n_intervals=changes.n,
+                    sign_p=changes.p_binomial,
+                    phi=changes.phi,
+                    phi_defined=changes.phi_defined,
+                    fisher_p=changes.fisher_p,
+                    detrended_spearman=changes.detrended_spearman,
+                    rho_down_when_accuracy_down=changes.p_rho_down_given_accuracy_down,
+                    certified_end=run.certified[layer - 1],
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -218,12 +285,16 @@ def last_layer_row(table: pd.DataFrame, run: TrackedRun) -> pd.Series:
 
 def interventional_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
     """Spearman(d_rho, d_accuracy) per activation, intervention step and layer."""
-    frames = [interventional_correlations(r.tracking.interventions).assign(activation=r.activation)
-              for r in runs if len(r.tracking.interventions)]
+    frames = [
+        interventional_correlations(r.tracking.interventions).assign(activation=r.activation)
+        for r in runs
+        if len(r.tracking.interventions)
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
 # --- the same runs over seeds ------------------------------------------------------------------
+
 
 def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame:
     """Per seed and run: the last hidden layer's synchronicity statistics, the number of layers whose
@@ -235,20 +306,42 @@ def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame
         for run in runs:
             row = last_layer_row(table, run)
             drops = claims.layer_drops(run.tracking.final_rho())
-            rows.append(dict(seed=seed, activation=run.activation, acc_end=row["acc_end"],
-                             level_spearman=row["level_spearman"], sign_agreement=row["sign_agreement"],
-                             phi=row["phi"], fisher_p=row["fisher_p"], detrended_spearman=row["detrended_spearman"],
-                             drops=drops, level=claims.level_holds(row["level_spearman"]),
-                             changes=claims.changes_hold(row["sign_agreement"], row["phi"], row["fisher_p"],
-                                                         row["detrended_spearman"]),
-                             toward_output=drops == 0))
+            rows.append(
+                dict(
+                    seed=seed,
+                    activation=run.activation,
+                    acc_end=row["acc_end"],
+                    level_spearman=row["level_spearman"],
+                    sign_agreement=row["sign_agreement"],
+                    phi=row["phi"],
+                    fisher_p=row["fisher_p"],
+                    detrended_spearman=row["detrended_spearman"],
+                    drops=drops,
+                    level=claims.level_holds(row["level_spearman"]),
+                    changes=claims.changes_hold(
+                        row["sign_agreement"], row["phi"], row["fisher_p"], row["detrended_spearman"]
+                    ),
+                    toward_output=drops == 0,
+                )
+            )
     return pd.DataFrame(rows)
 
 
 # --- width and sample size ---------------------------------------------------------------------
 
-def width_study(data: Dataset, *, widths: Sequence[int], depth: int, epochs: int, lr: float, batch_size: int,
-                small_per_class: int, seed: int, device: torch.device | str) -> pd.DataFrame:
+
+def width_study(
+    data: Dataset,
+    *,
+    widths: Sequence[int],
+    depth: int,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    small_per_class: int,
+    seed: int,
+    device: torch.device | str,
+) -> pd.DataFrame:
     """For each width: a tanh network at initialisation and after ``epochs``; its last hidden layer
     measured in-sample, held-out and label-shuffled (with all samples and with ``small_per_class``),
     and the share of shuffled class pairs the LP proves separable at the small sample."""
@@ -259,15 +352,30 @@ def width_study(data: Dataset, *, widths: Sequence[int], depth: int, epochs: int
         model = glorot_mlp([seed], data.in_features, width, depth, data.num_classes, "tanh", device)
         for stage in ("init", "trained"):
             if stage == "trained":
-                fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", order="per_seed",
-                    measure=False, progress=False, device=device)
+                fit(
+                    model,
+                    data,
+                    epochs=epochs,
+                    lr=lr,
+                    batch_size=batch_size,
+                    optimizer="sgd",
+                    order="per_seed",
+                    measure=False,
+                    progress=False,
+                    device=device,
+                )
             for sample, subset in (("all", data), ("small", small)):
                 with torch.no_grad():
                     h = model.eval().hidden_states(subset.x_train.flatten(1))[-1][0]
                 labels = labels_of(subset)
                 shuffled = sep.shuffled_labels(labels, seed)
-                row = dict(width=width, stage=stage, sample=sample, per_pair=2 * len(labels) // data.num_classes,
-                           **separability_baselines(h, labels, shuffled, seed, HELDOUT_REPEATS))
+                row = dict(
+                    width=width,
+                    stage=stage,
+                    sample=sample,
+                    per_pair=2 * len(labels) // data.num_classes,
+                    **separability_baselines(h, labels, shuffled, seed, HELDOUT_REPEATS),
+                )
                 if sample == "small":
                     row["shuffled_certified"] = sep.certified_fraction(h, shuffled)
                 rows.append(row)
@@ -275,11 +383,12 @@ def width_study(data: Dataset, *, widths: Sequence[int], depth: int, epochs: int
 
 
 def parse_widths(widths: str) -> list[int]:
-    """"8,32,128" -> [8, 32, 128]."""
+    """ "8,32,128" -> [8, 32, 128]."""
     return [int(w) for w in widths.split(",")]
 
 
 # --- plain values for the claims ---------------------------------------------------------------
+
 
 def trained_or_all(runs: Sequence[TrackedRun]) -> list[TrackedRun]:
     """The runs that train (final accuracy >= claims.TRAINED), or all of them when none does, so the
@@ -294,8 +403,14 @@ def level_values(table: pd.DataFrame, runs: Sequence[TrackedRun]) -> dict[str, f
 
 def change_values(table: pd.DataFrame, runs: Sequence[TrackedRun]) -> dict[str, dict[str, float]]:
     """activation -> the last hidden layer's change statistics, keyed as :func:`claims.changes_claim` reads them."""
-    columns = dict(agreement="sign_agreement", n="n_intervals", sign_p="sign_p", phi="phi", fisher_p="fisher_p",
-                   detrended="detrended_spearman")
+    columns = dict(
+        agreement="sign_agreement",
+        n="n_intervals",
+        sign_p="sign_p",
+        phi="phi",
+        fisher_p="fisher_p",
+        detrended="detrended_spearman",
+    )
     return {r.activation: {k: float(last_layer_row(table, r)[c]) for k, c in columns.items()} for r in runs}
 
 
@@ -310,10 +425,13 @@ def interventional_values(inter: pd.DataFrame, depth: int) -> dict[str, dict[str
     values = {}
     for a, group in inter.groupby("activation", sort=False):
         steps = sorted(group["step"].unique())
-        late = group[group["step"].isin(steps[-claims.LATE_STATES:])].sort_values("step")
+        late = group[group["step"].isin(steps[-claims.LATE_STATES :])].sort_values("step")
         early = group[(group["step"] == steps[0]) & (group["layer"] == depth)]["spearman"]
-        values[a] = dict(last=late[late["layer"] == depth]["spearman"].tolist(),
-                         first=late[late["layer"] == 1]["spearman"].tolist(), early=float(early.iloc[0]))
+        values[a] = dict(
+            last=late[late["layer"] == depth]["spearman"].tolist(),
+            first=late[late["layer"] == 1]["spearman"].tolist(),
+            early=float(early.iloc[0]),
+        )
     return values
 
 
@@ -328,8 +446,15 @@ def width_values(widths: pd.DataFrame) -> dict[str, float]:
     full, small = end[end["sample"] == "all"].set_index("width"), end[end["sample"] == "small"].set_index("width")
     narrow, wide = full.index.min(), full.index.max()
     saturated = small[small["per_pair"] <= small.index]  # per-pair sample <= width: Cover regime
-    return {"in_sample_narrow": float(full.loc[narrow, "in_sample"]), "in_sample_wide": float(full.loc[wide, "in_sample"]),
-            "heldout_narrow": float(full.loc[narrow, "heldout"]), "heldout_wide": float(full.loc[wide, "heldout"]),
-            "shuffled_wide": float(full.loc[wide, "shuffled"]), "shuffled_small_wide": float(small.loc[wide, "shuffled"]),
-            "shuffled_certified_saturated": float(saturated["shuffled_certified"].min()) if len(saturated) else float("nan"),
-            "shuffled_heldout_max_deviation": float((widths["shuffled_heldout"] - 0.5).abs().max())}
+    return {
+        "in_sample_narrow": float(full.loc[narrow, "in_sample"]),
+        "in_sample_wide": float(full.loc[wide, "in_sample"]),
+        "heldout_narrow": float(full.loc[narrow, "heldout"]),
+        "heldout_wide": float(full.loc[wide, "heldout"]),
+        "shuffled_wide": float(full.loc[wide, "shuffled"]),
+        "shuffled_small_wide": float(small.loc[wide, "shuffled"]),
+        "shuffled_certified_saturated": float(saturated["shuffled_certified"].min())
+        if len(saturated)
+        else float("nan"),
+        "shuffled_heldout_max_deviation": float((widths["shuffled_heldout"] - 0.5).abs().max()),
+    }

@@ -1,5 +1,6 @@
 """Chapter 4's figures and the spirals explorer's draw function (glued with
 :func:`linstruct.book.plotting.glue_figure` in the notebook)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -41,9 +42,12 @@ def changes_figure(runs: list[TrackedRun], table: pd.DataFrame) -> plt.Figure:
         ax.axhline(0, color="black", lw=0.6)
         ax.axvline(0, color="black", lw=0.6)
         row = last_layer_row(table, run)
-        ax.set(title=f"{run.activation}, layer {run.tracking.depth}: phi = {row['phi']:.2f}, "
-                     f"detrended r_s = {row['detrended_spearman']:.2f}",
-               xlabel="change of training accuracy (points)", ylabel="change of rho_P")
+        ax.set(
+            title=f"{run.activation}, layer {run.tracking.depth}: phi = {row['phi']:.2f}, "
+            f"detrended r_s = {row['detrended_spearman']:.2f}",
+            xlabel="change of training accuracy (points)",
+            ylabel="change of rho_P",
+        )
         fig.colorbar(points, ax=ax, label="SGD step")
     fig.tight_layout()
     return fig
@@ -57,13 +61,19 @@ def interventions_figure(runs: list[TrackedRun], inter: pd.DataFrame) -> plt.Fig
     last = frame[(frame["step"] == step) & (frame["layer"] == run.tracking.depth)]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     left.scatter(last["d_rho"], 100 * last["d_accuracy"], s=18)
-    left.set(title=f"{run.activation}: {len(last)} alternative steps from step {step}",
-             xlabel=f"change of rho_P, layer {run.tracking.depth}", ylabel="change of training accuracy (points)")
+    left.set(
+        title=f"{run.activation}: {len(last)} alternative steps from step {step}",
+        xlabel=f"change of rho_P, layer {run.tracking.depth}",
+        ylabel="change of training accuracy (points)",
+    )
     for (activation, layer), group in inter.groupby(["activation", "layer"]):
         right.plot(group["step"], group["spearman"], marker="o", label=f"{activation}, layer {layer}")
     right.axhline(INTERVENTIONAL_MIN, color="grey", ls=":", label=f"criterion {INTERVENTIONAL_MIN:g}")
-    right.set(title="Interventional Spearman(d rho, d accuracy)", xlabel="SGD step of the saved state",
-              ylabel="Spearman correlation")
+    right.set(
+        title="Interventional Spearman(d rho, d accuracy)",
+        xlabel="SGD step of the saved state",
+        ylabel="Spearman correlation",
+    )
     right.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig
@@ -75,7 +85,7 @@ def layers_figure(runs: list[TrackedRun], input_rho: float) -> plt.Figure:
     for run in runs:
         start = run.tracking.history[run.tracking.history["step"] == 0].sort_values("layer")["rho"]
         layers = np.arange(run.tracking.depth + 1)
-        line, = ax.plot(layers, [input_rho, *run.tracking.final_rho()], marker="o", label=f"{run.activation}, end")
+        (line,) = ax.plot(layers, [input_rho, *run.tracking.final_rho()], marker="o", label=f"{run.activation}, end")
         ax.plot(layers, [input_rho, *start], ls=":", color=line.get_color(), label=f"{run.activation}, start")
     ax.set(title="Separability by layer", xlabel="layer (0 = input)", ylabel="OvO mean rho_P")
     ax.set_xticks(layers)
@@ -95,8 +105,11 @@ def widths_figure(widths: pd.DataFrame) -> plt.Figure:
         per_pair = int(part["per_pair"].iloc[0])
         ax.axvline(per_pair, color="grey", ls=":", label=f"width = per-pair sample ({per_pair})")
         ax.set_xscale("log", base=2)
-        ax.set(title=f"Last hidden layer, {per_pair} points per class pair", xlabel="width (units)",
-               ylabel="OvO mean rho_P")
+        ax.set(
+            title=f"Last hidden layer, {per_pair} points per class pair",
+            xlabel="width (units)",
+            ylabel="OvO mean rho_P",
+        )
         ax.legend(fontsize="x-small")
     fig.tight_layout()
     return fig
@@ -135,7 +148,10 @@ def spiral_drawer(run: TrackedRun, data: Dataset, *, width: int, seed: int):
             projected = LinearDiscriminantAnalysis(n_components=2).fit_transform(h.cpu().double().numpy(), labels)
             ax.scatter(projected[:, 0], projected[:, 1], c=labels, cmap="viridis", s=5)
             rho = run.tracking.layer(layer)["rho"].iloc[index]
-            ax.set(title=f"step {steps[index]}, layer {layer}: rho = {rho:.3f}", xlabel="discriminant 1",
-                   ylabel="discriminant 2")
+            ax.set(
+                title=f"step {steps[index]}, layer {layer}: rho = {rho:.3f}",
+                xlabel="discriminant 1",
+                ylabel="discriminant 2",
+            )
 
     return draw

@@ -22,11 +22,12 @@ sweep (:func:`exact_rho_p_2d`) and a small mixed-integer programme (:func:`exact
 
 All arrays are float64 NumPy arrays (torch tensors are converted).
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
 
 import numpy as np
 from scipy import optimize
@@ -51,6 +52,7 @@ def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
 
 
 # --- counting along one direction -------------------------------------------------------------
+
 
 def order_counts(a_scores: np.ndarray, b_scores: np.ndarray) -> tuple[int, int, int]:
     """(#{a_i > b_j}, #{a_i = b_j}, #{a_i < b_j}) over all m n pairs of 1-D scores, by sorting."""
@@ -102,6 +104,7 @@ def balanced_accuracy(a_scores: np.ndarray, b_scores: np.ndarray) -> float:
 
 # --- candidate directions and the pair measure ------------------------------------------------
 
+
 def class_statistics(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean (d,) and covariance (d, d) of (n, d) points (divided by n)."""
     mean = points.mean(axis=0)
@@ -144,8 +147,9 @@ class PairResult:
         return 2 * self.rho_p - 1
 
 
-def pair_separability(a, b, candidates: Sequence[np.ndarray] = (), *, lda: bool = True,
-                      certify: bool = True) -> PairResult:
+def pair_separability(
+    a, b, candidates: Sequence[np.ndarray] = (), *, lda: bool = True, certify: bool = True
+) -> PairResult:
     """rho_P, rho_R and ties of (A, B): the best of the candidate directions, both orientations.
 
     ``candidates``: extra directions (d,) besides the ridge LDA direction. The result is a
@@ -199,8 +203,9 @@ def separating_direction(a, b) -> np.ndarray | None:
     d = int(kept.sum())
     lhs = np.block([[-za, np.ones((len(a), 1))], [zb, -np.ones((len(b), 1))]])
     for method in ("highs-ds", "highs-ipm"):
-        result = optimize.linprog(np.zeros(d + 1), A_ub=lhs, b_ub=-np.ones(len(a) + len(b)),
-                                  bounds=[(None, None)] * (d + 1), method=method)
+        result = optimize.linprog(
+            np.zeros(d + 1), A_ub=lhs, b_ub=-np.ones(len(a) + len(b)), bounds=[(None, None)] * (d + 1), method=method
+        )
         if result.status == 2:  # infeasible
             return None
         if result.status == 0:
@@ -217,6 +222,7 @@ def is_separable(a, b) -> bool:
 
 
 # --- exact maxima for checks -------------------------------------------------------------------
+
 
 def exact_rho_p_2d(a, b) -> float:
     """Exact rho_P of two 2-D sets by an angular sweep over the critical directions.
@@ -275,8 +281,9 @@ def exact_rho_p_milp(a, b, time_limit: float = 60.0, margin: float = 1e-3) -> tu
     cost = np.concatenate([np.zeros(d), -np.ones(n)])
     bounds = optimize.Bounds(np.concatenate([-np.ones(d), np.zeros(n)]), np.ones(d + n))
     integrality = np.concatenate([np.zeros(d), np.ones(n)])
-    result = optimize.milp(cost, constraints=constraint, bounds=bounds, integrality=integrality,
-                           options={"time_limit": time_limit})
+    result = optimize.milp(
+        cost, constraints=constraint, bounds=bounds, integrality=integrality, options={"time_limit": time_limit}
+    )
     if result.x is None:
         return 0.0, False
     w = result.x[:d]
@@ -284,6 +291,7 @@ def exact_rho_p_milp(a, b, time_limit: float = 60.0, margin: float = 1e-3) -> tu
 
 
 # --- a whole layer: one-vs-one over class pairs -------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LayerResult:
@@ -326,8 +334,9 @@ def class_pairs(labels: np.ndarray) -> tuple[tuple[int, int], ...]:
     return tuple(combinations(np.unique(labels).tolist(), 2))
 
 
-def layer_separability(features, labels, *, readout: np.ndarray | None = None,
-                       warm: np.ndarray | None = None, certify: bool = True) -> LayerResult:
+def layer_separability(
+    features, labels, *, readout: np.ndarray | None = None, warm: np.ndarray | None = None, certify: bool = True
+) -> LayerResult:
     """rho_P and rho_R of every class pair of a layer, with class statistics computed once.
 
     ``features`` (n, d), ``labels`` (n,). Candidates per pair (i, j): ridge LDA; the readout
@@ -351,11 +360,17 @@ def layer_separability(features, labels, *, readout: np.ndarray | None = None,
         if warm is not None:
             candidates.append(warm[p])
         results.append(_best_of(members[i], members[j], candidates, CERTIFY_ABOVE if certify else None))
-    return LayerResult(pairs, np.array([r.rho_p for r in results]), np.array([r.rho_r for r in results]),
-                       np.array([r.ties for r in results]), np.stack([r.direction for r in results]))
+    return LayerResult(
+        pairs,
+        np.array([r.rho_p for r in results]),
+        np.array([r.rho_r for r in results]),
+        np.array([r.ties for r in results]),
+        np.stack([r.direction for r in results]),
+    )
 
 
 # --- baselines ---------------------------------------------------------------------------------
+
 
 def shuffled_labels(labels, seed: int = 0) -> np.ndarray:
     """``labels`` randomly permuted (class sizes kept): the label-shuffled baseline."""
@@ -395,8 +410,11 @@ def _halves(points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, n
 def heldout_layer_separability(features, labels, seed: int = 0, repeats: int = 1) -> float:
     """Mean held-out rho_P over the class pairs of a layer (see :func:`heldout_pair_fraction`)."""
     x, y = as_array(features), np.asarray(labels).reshape(-1)
-    return float(np.mean([heldout_pair_fraction(x[y == i], x[y == j], seed + p, repeats)
-                          for p, (i, j) in enumerate(class_pairs(y))]))
+    return float(
+        np.mean(
+            [heldout_pair_fraction(x[y == i], x[y == j], seed + p, repeats) for p, (i, j) in enumerate(class_pairs(y))]
+        )
+    )
 
 
 def certified_fraction(features, labels) -> float:

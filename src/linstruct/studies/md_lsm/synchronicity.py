@@ -13,10 +13,11 @@ intervals, and, for chosen copies, the baselines every few checkpoints and the a
 updates at chosen steps. The model is a stacked :class:`linstruct.nn.mlp.MLP`:
 ``hidden_states(x) -> list[(S, n, width)]`` and a stacked linear ``head``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,17 @@ from torch.nn import functional as F
 from linstruct.data import Dataset
 from linstruct.nn.fit import evaluate, fit, make_optimizer, per_copy_loss
 from linstruct.nn.mlp import MLP
-from linstruct.studies.md_lsm.separability import (LayerResult, class_pairs, heldout_layer_separability,
-                                                   layer_separability, shuffled_labels)
+from linstruct.studies.md_lsm.separability import (
+    LayerResult,
+    class_pairs,
+    heldout_layer_separability,
+    layer_separability,
+    shuffled_labels,
+)
 
 SIGN_FLOOR = 1e-4  # |change of rho| below this counts as no change
 DETREND_WINDOW = 9  # moving-average window (intervals) removed from increments
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -52,8 +59,9 @@ class Snapshot:
 
 
 @torch.no_grad()
-def measure_copies(model: MLP, x: torch.Tensor, y: torch.Tensor, warm: Sequence[list | None],
-                   certify: bool = False) -> list[Snapshot]:
+def measure_copies(
+    model: MLP, x: torch.Tensor, y: torch.Tensor, warm: Sequence[list | None], certify: bool = False
+) -> list[Snapshot]:
     """Every copy of ``model`` measured on the shared set (x ``(n, in)``, y ``(n,)``), in eval mode.
 
     The hidden states ``(S, n, width)`` are measured per copy: candidates per class pair are ridge
@@ -70,11 +78,19 @@ def measure_copies(model: MLP, x: torch.Tensor, y: torch.Tensor, warm: Sequence[
     snapshots = []
     for i in range(model.copies):
         directions = warm[i] or [None] * len(states)
-        layers = tuple(layer_separability(h[i], labels, readout=readouts[i] if index == len(states) - 1 else None,
-                                          warm=directions[index], certify=certify)
-                       for index, h in enumerate(states))
-        snapshots.append(Snapshot(float((logits[i].argmax(1) == y).double().mean()),
-                                  float(F.cross_entropy(logits[i], y)), layers))
+        layers = tuple(
+            layer_separability(
+                h[i],
+                labels,
+                readout=readouts[i] if index == len(states) - 1 else None,
+                warm=directions[index],
+                certify=certify,
+            )
+            for index, h in enumerate(states)
+        )
+        snapshots.append(
+            Snapshot(float((logits[i].argmax(1) == y).double().mean()), float(F.cross_entropy(logits[i], y)), layers)
+        )
     return snapshots
 
 
@@ -134,10 +150,22 @@ def copy_state(model: MLP, index: int) -> dict[str, torch.Tensor]:
     return {k: v[index : index + 1].detach().clone() for k, v in model.state_dict().items()}
 
 
-def track_training(model: MLP, data: Dataset, *, epochs: int, lr: float, batch_size: int,
-                   checkpoint_every: int, baseline_every: int = 0, intervene_at: Sequence[int] = (),
-                   candidates: int = 30, candidate_lr: float | None = None, detailed: Sequence[int] = (0,),
-                   keep_weights: bool = False, device: torch.device | str | None = None) -> list[Tracking]:
+def track_training(
+    model: MLP,
+    data: Dataset,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    checkpoint_every: int,
+    baseline_every: int = 0,
+    intervene_at: Sequence[int] = (),
+    candidates: int = 30,
+    candidate_lr: float | None = None,
+    detailed: Sequence[int] = (0,),
+    keep_weights: bool = False,
+    device: torch.device | str | None = None,
+) -> list[Tracking]:
     """Train every copy of ``model`` with plain SGD (data order ``per_seed``: copy i shuffles with
     ``model.seeds[i]``) and measure every copy at steps 0, c, 2c, ... (c = ``checkpoint_every``).
 
@@ -173,9 +201,20 @@ def track_training(model: MLP, data: Dataset, *, epochs: int, lr: float, batch_s
         with_baselines = baseline_every and checkpoints % baseline_every == 0
         for i, snap in enumerate(snapshots):
             for index, layer in enumerate(snap.layers, start=1):
-                rows[i].append(dict(step=step, layer=index, train_accuracy=snap.accuracy, train_loss=snap.loss,
-                                    test_accuracy=test_accuracy[i], rho=layer.mean, rho_min=layer.minimum,
-                                    rho_r=layer.mean_r, normalised=layer.normalised, ties=float(layer.ties.mean())))
+                rows[i].append(
+                    dict(
+                        step=step,
+                        layer=index,
+                        train_accuracy=snap.accuracy,
+                        train_loss=snap.loss,
+                        test_accuracy=test_accuracy[i],
+                        rho=layer.mean,
+                        rho_min=layer.minimum,
+                        rho_r=layer.mean_r,
+                        normalised=layer.normalised,
+                        ties=float(layer.ties.mean()),
+                    )
+                )
             pair_rho[i].append(np.stack([layer.rho_p for layer in snap.layers]))
             if keep_weights:
                 weights[i].append(copy_state(net, i))
@@ -187,9 +226,19 @@ def track_training(model: MLP, data: Dataset, *, epochs: int, lr: float, batch_s
     def on_step(step: int, net: MLP, _losses: torch.Tensor) -> None:
         if step in intervene_at:
             for i in detailed:
-                interventions[i].extend(alternative_updates(
-                    net.member(i), monitor.warm[i], x, y, step=step, candidates=candidates, lr=candidate_lr or lr,
-                    batch_size=batch_size, generator=generators[i]))
+                interventions[i].extend(
+                    alternative_updates(
+                        net.member(i),
+                        monitor.warm[i],
+                        x,
+                        y,
+                        step=step,
+                        candidates=candidates,
+                        lr=candidate_lr or lr,
+                        batch_size=batch_size,
+                        generator=generators[i],
+                    )
+                )
         if step % checkpoint_every == 0:
             checkpoint(step, net)
 
@@ -197,15 +246,37 @@ def track_training(model: MLP, data: Dataset, *, epochs: int, lr: float, batch_s
         if epoch == 0:
             checkpoint(0, net)
 
-    fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, optimizer="sgd", order="per_seed",
-        measure=False, on_step=on_step, on_epoch=on_epoch, progress=False, device=device)
-    return [Tracking(pd.DataFrame(rows[i]), np.stack(pair_rho[i]), class_pairs(labels), pd.DataFrame(baselines[i]),
-                     pd.DataFrame(interventions[i]), weights[i]) for i in copies]
+    fit(
+        model,
+        data,
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        optimizer="sgd",
+        order="per_seed",
+        measure=False,
+        on_step=on_step,
+        on_epoch=on_epoch,
+        progress=False,
+        device=device,
+    )
+    return [
+        Tracking(
+            pd.DataFrame(rows[i]),
+            np.stack(pair_rho[i]),
+            class_pairs(labels),
+            pd.DataFrame(baselines[i]),
+            pd.DataFrame(interventions[i]),
+            weights[i],
+        )
+        for i in copies
+    ]
 
 
 @torch.no_grad()
-def baseline_rows(model: MLP, x: torch.Tensor, labels: np.ndarray, step: int,
-                  copies: Sequence[int]) -> dict[int, list[dict]]:
+def baseline_rows(
+    model: MLP, x: torch.Tensor, labels: np.ndarray, step: int, copies: Sequence[int]
+) -> dict[int, list[dict]]:
     """In-sample, held-out, shuffled and shuffled held-out OvO rho_P of every hidden layer of each of
     ``copies`` (copy i's labels shuffled and split with its seed): copy -> rows."""
     was_training = model.training
@@ -216,19 +287,22 @@ def baseline_rows(model: MLP, x: torch.Tensor, labels: np.ndarray, step: int,
     for i in copies:
         seed = model.seeds[i]
         shuffled = shuffled_labels(labels, seed)
-        result[i] = [dict(step=step, layer=index, **separability_baselines(h[i], labels, shuffled, seed))
-                     for index, h in enumerate(states, start=1)]
+        result[i] = [
+            dict(step=step, layer=index, **separability_baselines(h[i], labels, shuffled, seed))
+            for index, h in enumerate(states, start=1)
+        ]
     return result
 
 
-def separability_baselines(features, labels: np.ndarray, shuffled: np.ndarray, seed: int = 0,
-                           repeats: int = 1) -> dict:
+def separability_baselines(features, labels: np.ndarray, shuffled: np.ndarray, seed: int = 0, repeats: int = 1) -> dict:
     """The four estimates that expose in-sample optimism and capacity saturation
     (held-out ones averaged over ``repeats`` random splits)."""
-    return dict(in_sample=layer_separability(features, labels).mean,
-                heldout=heldout_layer_separability(features, labels, seed, repeats),
-                shuffled=layer_separability(features, shuffled).mean,
-                shuffled_heldout=heldout_layer_separability(features, shuffled, seed, repeats))
+    return dict(
+        in_sample=layer_separability(features, labels).mean,
+        heldout=heldout_layer_separability(features, labels, seed, repeats),
+        shuffled=layer_separability(features, shuffled).mean,
+        shuffled_heldout=heldout_layer_separability(features, shuffled, seed, repeats),
+    )
 
 
 def sgd_step_on_batches(model: MLP, x: torch.Tensor, y: torch.Tensor, index: torch.Tensor, lr: float) -> None:
@@ -241,8 +315,18 @@ def sgd_step_on_batches(model: MLP, x: torch.Tensor, y: torch.Tensor, index: tor
     optimizer.step()
 
 
-def alternative_updates(model: MLP, warm: list | None, x: torch.Tensor, y: torch.Tensor, *, step: int,
-                        candidates: int, lr: float, batch_size: int, generator: torch.Generator) -> list[dict]:
+def alternative_updates(
+    model: MLP,
+    warm: list | None,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    step: int,
+    candidates: int,
+    lr: float,
+    batch_size: int,
+    generator: torch.Generator,
+) -> list[dict]:
     """Take ``candidates`` single SGD steps from the state of the one-copy ``model``; return their changes.
 
     The candidates are one stack of ``candidates`` copies of ``model`` (left untouched), candidate k
@@ -257,13 +341,22 @@ def alternative_updates(model: MLP, warm: list | None, x: torch.Tensor, y: torch
     rows = []
     for k, after in enumerate(measure_copies(trials, x, y, [base.directions] * candidates)):
         for layer, (before_rho, after_rho) in enumerate(zip(base.rho, after.rho), start=1):
-            rows.append(dict(step=step, train_accuracy=base.accuracy, candidate=k, layer=layer,
-                             d_rho=after_rho - before_rho, d_accuracy=after.accuracy - base.accuracy,
-                             d_loss=after.loss - base.loss))
+            rows.append(
+                dict(
+                    step=step,
+                    train_accuracy=base.accuracy,
+                    candidate=k,
+                    layer=layer,
+                    d_rho=after_rho - before_rho,
+                    d_accuracy=after.accuracy - base.accuracy,
+                    d_loss=after.loss - base.loss,
+                )
+            )
     return rows
 
 
 # --- statistics --------------------------------------------------------------------------------
+
 
 def spearman(u, v) -> float:
     """Spearman correlation; NaN when either series is constant."""
@@ -303,17 +396,26 @@ def change_agreement(accuracy, rho, floor: float = SIGN_FLOOR, window: int = DET
     d_acc, d_rho = np.diff(np.asarray(accuracy, float)), np.diff(np.asarray(rho, float))
     used = (d_acc != 0) & (np.abs(d_rho) > floor)
     up_acc, up_rho = d_acc[used] > 0, d_rho[used] > 0
-    table = np.array([[np.sum(up_acc & up_rho), np.sum(up_acc & ~up_rho)],
-                      [np.sum(~up_acc & up_rho), np.sum(~up_acc & ~up_rho)]])
+    table = np.array(
+        [[np.sum(up_acc & up_rho), np.sum(up_acc & ~up_rho)], [np.sum(~up_acc & up_rho), np.sum(~up_acc & ~up_rho)]]
+    )
     n = int(used.sum())
     agree = int(table[0, 0] + table[1, 1])
     p_binomial = float(stats.binomtest(agree, n, 0.5, alternative="greater").pvalue) if n else float("nan")
     phi, defined = phi_coefficient(table)
     fisher_p = float(stats.fisher_exact(table, alternative="greater").pvalue) if n else float("nan")
     down = table[1].sum()
-    return ChangeAgreement(n, agree / n if n else float("nan"), p_binomial, table, phi, defined, fisher_p,
-                           spearman(detrend(d_acc, window), detrend(d_rho, window)),
-                           float(table[1, 1] / down) if down else float("nan"))
+    return ChangeAgreement(
+        n,
+        agree / n if n else float("nan"),
+        p_binomial,
+        table,
+        phi,
+        defined,
+        fisher_p,
+        spearman(detrend(d_acc, window), detrend(d_rho, window)),
+        float(table[1, 1] / down) if down else float("nan"),
+    )
 
 
 def phi_coefficient(table: np.ndarray) -> tuple[float, bool]:
@@ -336,7 +438,13 @@ def interventional_correlations(interventions: pd.DataFrame, against: str = "d_a
 
     Returns columns ``step``, ``train_accuracy``, ``layer``, ``spearman``.
     """
-    rows = [dict(step=step, train_accuracy=group["train_accuracy"].iloc[0], layer=layer,
-                 spearman=spearman(group["d_rho"], group[against]))
-            for (step, layer), group in interventions.groupby(["step", "layer"])]
+    rows = [
+        dict(
+            step=step,
+            train_accuracy=group["train_accuracy"].iloc[0],
+            layer=layer,
+            spearman=spearman(group["d_rho"], group[against]),
+        )
+        for (step, layer), group in interventions.groupby(["step", "layer"])
+    ]
     return pd.DataFrame(rows)

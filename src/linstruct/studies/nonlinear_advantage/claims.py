@@ -4,6 +4,7 @@ Accuracies and gaps are in accuracy points (percent); per-seed inputs are sequen
 seed order. Every criterion below is our reconstruction; the thresholds are named
 constants with the reason for their value.
 """
+
 from __future__ import annotations
 
 import math
@@ -108,13 +109,13 @@ def _advantage_checks(gaps: Mapping[float, Sequence[float]], label: str) -> list
     return [
         Check.at_least(f"rho* with mean gap > 0 vs {label}", positive, len(stats), 1),
         Check.at_least(f"rho* with gap > {SIGNIFICANT_SE:g} SE vs {label}", significant, SIGNIFICANT_COUNT, 1),
-        Check.at_least(f"min gap at rho {', '.join(map(str, LARGE_RHOS))} vs {label} (points)", smallest,
-                       MIN_GAP, MIN_GAP_PARTLY),
+        Check.at_least(
+            f"min gap at rho {', '.join(map(str, LARGE_RHOS))} vs {label} (points)", smallest, MIN_GAP, MIN_GAP_PARTLY
+        ),
     ]
 
 
-def advantage_claim(gaps_early: Mapping[float, Sequence[float]],
-                    gaps_long: Mapping[float, Sequence[float]]) -> Claim:
+def advantage_claim(gaps_early: Mapping[float, Sequence[float]], gaps_long: Mapping[float, Sequence[float]]) -> Claim:
     """Late beats early on the frontier, also against the epoch-matched early-long control.
 
     ``gaps_early`` / ``gaps_long``: rho -> per-seed frontier gap (points) late minus early /
@@ -132,10 +133,10 @@ def advantage_claim(gaps_early: Mapping[float, Sequence[float]],
     return Claim(
         id="advantage",
         statement="Reducing nonlinearity late in training gives a significant performance gap over doing so "
-                  "early (ICML abstract); the gap must survive the epoch-matched early-long control.",
+        "early (ICML abstract); the gap must survive the epoch-matched early-long control.",
         criterion=f"MNIST-1D, frontier gap late minus early and late minus early-long at rho = "
-                  f"{', '.join(map(str, sorted(gaps_early)))}: mean > 0 at all, > {SIGNIFICANT_SE:g} SE over "
-                  f"seeds at {SIGNIFICANT_COUNT}, >= {MIN_GAP:g} points at {' and '.join(map(str, LARGE_RHOS))}",
+        f"{', '.join(map(str, sorted(gaps_early)))}: mean > 0 at all, > {SIGNIFICANT_SE:g} SE over "
+        f"seeds at {SIGNIFICANT_COUNT}, >= {MIN_GAP:g} points at {' and '.join(map(str, LARGE_RHOS))}",
         measured=measured,
         checks=_advantage_checks(gaps_early, "early") + _advantage_checks(gaps_long, "early-long"),
         source="ICML abstract; criterion [Reconstructed]",
@@ -143,8 +144,9 @@ def advantage_claim(gaps_early: Mapping[float, Sequence[float]],
     )
 
 
-def sanity_claim(linear_hard: float, logistic_hard: float, linear_easy: float, logistic_easy: float,
-                 binarise_shift: float) -> Claim:
+def sanity_claim(
+    linear_hard: float, logistic_hard: float, linear_easy: float, logistic_easy: float, binarise_shift: float
+) -> Claim:
     """The fully linear net matches logistic regression; binarisation barely moves accuracy.
 
     Accuracies in % (means over seeds); ``binarise_shift``: the largest accuracy change
@@ -154,20 +156,25 @@ def sanity_claim(linear_hard: float, logistic_hard: float, linear_easy: float, l
     return Claim(
         id="sanity",
         statement="Anchors: a fully linearized net is a linear classifier, and binarising alpha >= 1 - eps "
-                  "to exactly 1 does not change the network.",
+        "to exactly 1 does not change the network.",
         criterion=f"linear net - logistic regression within +-{LINEAR_MATCH_HARD:g} points (MNIST-1D) and "
-                  f"-{LINEAR_BELOW_EASY:g}/+{LINEAR_ABOVE_EASY:g} (digits); largest accuracy change from "
-                  f"binarisation <= {BINARISE_SHIFT:g} point",
-        measured={"linear_hard": linear_hard, "logistic_hard": logistic_hard, "linear_easy": linear_easy,
-                  "logistic_easy": logistic_easy, "binarise_shift": binarise_shift},
-        checks=[Check.at_most("|linear - logistic| MNIST-1D (points)", abs(d_hard), LINEAR_MATCH_HARD,
-                              LINEAR_MATCH_HARD_PARTLY),
-                Check.at_most("logistic - linear, digits (points)", -d_easy, LINEAR_BELOW_EASY,
-                              LINEAR_BELOW_EASY_PARTLY),
-                Check.at_most("linear - logistic, digits (points)", d_easy, LINEAR_ABOVE_EASY,
-                              LINEAR_ABOVE_EASY_PARTLY),
-                Check.at_most("max binarisation shift (points)", binarise_shift, BINARISE_SHIFT,
-                              BINARISE_SHIFT_PARTLY)],
+        f"-{LINEAR_BELOW_EASY:g}/+{LINEAR_ABOVE_EASY:g} (digits); largest accuracy change from "
+        f"binarisation <= {BINARISE_SHIFT:g} point",
+        measured={
+            "linear_hard": linear_hard,
+            "logistic_hard": logistic_hard,
+            "linear_easy": linear_easy,
+            "logistic_easy": logistic_easy,
+            "binarise_shift": binarise_shift,
+        },
+        checks=[
+            Check.at_most(
+                "|linear - logistic| MNIST-1D (points)", abs(d_hard), LINEAR_MATCH_HARD, LINEAR_MATCH_HARD_PARTLY
+            ),
+            Check.at_most("logistic - linear, digits (points)", -d_easy, LINEAR_BELOW_EASY, LINEAR_BELOW_EASY_PARTLY),
+            Check.at_most("linear - logistic, digits (points)", d_easy, LINEAR_ABOVE_EASY, LINEAR_ABOVE_EASY_PARTLY),
+            Check.at_most("max binarisation shift (points)", binarise_shift, BINARISE_SHIFT, BINARISE_SHIFT_PARTLY),
+        ],
         source="the book's sanity checks [Reconstructed]",
     )
 
@@ -183,19 +190,25 @@ def unused_capacity_claim(rho_within: Sequence[float], rho_95: Sequence[float], 
     return Claim(
         id="unused_capacity",
         statement="After training we are able to linearize a significant number of nonlinear units while "
-                  "maintaining a high performance (ICML abstract).",
+        "maintaining a high performance (ICML abstract).",
         criterion=f"MNIST-1D late runs: smallest rho with accuracy >= dense - {DROP_POINTS:g} points is "
-                  f"<= {RHO_WITHIN:g} (partly <= {RHO_WITHIN_PARTLY:g}); rho_95 (>= {100 * SPAN_SHARE:g}% of "
-                  f"the dense-minus-linear span) reported",
+        f"<= {RHO_WITHIN:g} (partly <= {RHO_WITHIN_PARTLY:g}); rho_95 (>= {100 * SPAN_SHARE:g}% of "
+        f"the dense-minus-linear span) reported",
         measured={"rho_within_3pts": rho3, "rho_95": float(np.mean(rho_95)), "dense": dense},
-        checks=[Check.at_most(f"smallest rho within {DROP_POINTS:g} points of dense", rho3, RHO_WITHIN,
-                              RHO_WITHIN_PARTLY)],
+        checks=[
+            Check.at_most(f"smallest rho within {DROP_POINTS:g} points of dense", rho3, RHO_WITHIN, RHO_WITHIN_PARTLY)
+        ],
         source="ICML abstract; criterion [Reconstructed]",
     )
 
 
-def difficulty_claim(easy_gaps: Mapping[float, Sequence[float]], easy_long_gaps: Mapping[float, Sequence[float]],
-                     hard_gaps: Sequence[float], span_hard: Sequence[float], span_easy: Sequence[float]) -> Claim:
+def difficulty_claim(
+    easy_gaps: Mapping[float, Sequence[float]],
+    easy_long_gaps: Mapping[float, Sequence[float]],
+    hard_gaps: Sequence[float],
+    span_hard: Sequence[float],
+    span_easy: Sequence[float],
+) -> Claim:
     """The gap depends on task difficulty and vanishes on the easy task.
 
     ``easy_gaps`` / ``easy_long_gaps``: rho -> per-seed digits gap (points), late minus early /
@@ -211,15 +224,25 @@ def difficulty_claim(easy_gaps: Mapping[float, Sequence[float]], easy_long_gaps:
         id="difficulty",
         statement="The gap depends on task difficulty and vanishes for easy problems (v1 abstract).",
         criterion=f"digits: |late - early| <= {EASY_GAP:g} point at rho = {', '.join(map(str, sorted(easy)))}; "
-                  f"MNIST-1D gap at rho {DIFFICULTY_RHO:g} exceeds the digits gap by >= {DIFFICULTY_MARGIN:g} "
-                  f"points; spans (dense - linear) reported",
-        measured={"max_abs_gap_easy": worst,
-                  "max_abs_gap_long_easy": max(abs(float(np.mean(g))) for g in easy_long_gaps.values()),
-                  f"gap_easy_{key}": easy[DIFFICULTY_RHO], f"gap_hard_{key}": hard,
-                  "span_hard": float(np.mean(span_hard)), "span_easy": float(np.mean(span_easy))},
-        checks=[Check.at_most("max |gap| on digits (points)", worst, EASY_GAP, EASY_GAP_PARTLY),
-                Check.at_least(f"MNIST-1D minus digits gap at rho {DIFFICULTY_RHO:g} (points)",
-                               hard - easy[DIFFICULTY_RHO], DIFFICULTY_MARGIN, DIFFICULTY_MARGIN_PARTLY)],
+        f"MNIST-1D gap at rho {DIFFICULTY_RHO:g} exceeds the digits gap by >= {DIFFICULTY_MARGIN:g} "
+        f"points; spans (dense - linear) reported",
+        measured={
+            "max_abs_gap_easy": worst,
+            "max_abs_gap_long_easy": max(abs(float(np.mean(g))) for g in easy_long_gaps.values()),
+            f"gap_easy_{key}": easy[DIFFICULTY_RHO],
+            f"gap_hard_{key}": hard,
+            "span_hard": float(np.mean(span_hard)),
+            "span_easy": float(np.mean(span_easy)),
+        },
+        checks=[
+            Check.at_most("max |gap| on digits (points)", worst, EASY_GAP, EASY_GAP_PARTLY),
+            Check.at_least(
+                f"MNIST-1D minus digits gap at rho {DIFFICULTY_RHO:g} (points)",
+                hard - easy[DIFFICULTY_RHO],
+                DIFFICULTY_MARGIN,
+                DIFFICULTY_MARGIN_PARTLY,
+            ),
+        ],
         source="v1 abstract; criterion [Reconstructed]",
     )
 
@@ -242,13 +265,12 @@ def timing_claim(mid_gaps: Sequence[float] | None, late_gaps: Sequence[float]) -
     return Claim(
         id="ntk_timing",
         statement="Much of a network's expressivity remains unused but helps gradient descent in early stages "
-                  "of training, in line with the time-evolution of the data-dependent NTK (ICML abstract).",
+        "of training, in line with the time-evolution of the data-dependent NTK (ICML abstract).",
         criterion=f"MNIST-1D: gap mid (switch-on at 0.2 T) minus early at rho {TIMING_RHO:g} is "
-                  f">= {100 * TIMING_SHARE:g}% of the late gap (partly >= {100 * TIMING_SHARE_PARTLY:g}%); "
-                  f"a hypothesis check, failed when the share is undefined",
+        f">= {100 * TIMING_SHARE:g}% of the late gap (partly >= {100 * TIMING_SHARE_PARTLY:g}%); "
+        f"a hypothesis check, failed when the share is undefined",
         measured={f"gap_mid_{key}": mid, f"gap_late_{key}": late, "share": share},
-        checks=[Check.at_least(f"mid gap / late gap at rho {TIMING_RHO:g}", share, TIMING_SHARE,
-                               TIMING_SHARE_PARTLY)],
+        checks=[Check.at_least(f"mid gap / late gap at rho {TIMING_RHO:g}", share, TIMING_SHARE, TIMING_SHARE_PARTLY)],
         source="ICML abstract; criterion [Reconstructed]",
         undefined=undefined,
     )
@@ -267,17 +289,20 @@ def collapse_claim(knees: Sequence[float], losses: Sequence[float], apl_full: fl
     return Claim(
         id="collapse",
         statement="A slow decay of performance with depth until the onset of a rapid collapse in accuracy "
-                  "(v1 abstract).",
+        "(v1 abstract).",
         criterion=f"MNIST-1D late frontier over APL ({100 * KNEE_SPAN_SHARE:g}%-of-span knee): knee <= "
-                  f"{KNEE_RATIO:g} of the full APL (slow decay over half the depth; partly <= "
-                  f"{KNEE_RATIO_PARTLY:g}) and halving the knee's APL loses >= {COLLAPSE_LOSS:g}% of the span "
-                  f"(partly >= {COLLAPSE_LOSS_PARTLY:g}%)",
+        f"{KNEE_RATIO:g} of the full APL (slow decay over half the depth; partly <= "
+        f"{KNEE_RATIO_PARTLY:g}) and halving the knee's APL loses >= {COLLAPSE_LOSS:g}% of the span "
+        f"(partly >= {COLLAPSE_LOSS_PARTLY:g}%)",
         measured={"apl_full": float(apl_full), "apl_knee": knee, "loss_at_half_knee": loss},
-        checks=[Check.at_most("knee APL / full APL", knee / apl_full, KNEE_RATIO, KNEE_RATIO_PARTLY),
-                Check.at_least("span lost at half the knee APL (%)", loss, COLLAPSE_LOSS, COLLAPSE_LOSS_PARTLY)],
+        checks=[
+            Check.at_most("knee APL / full APL", knee / apl_full, KNEE_RATIO, KNEE_RATIO_PARTLY),
+            Check.at_least("span lost at half the knee APL (%)", loss, COLLAPSE_LOSS, COLLAPSE_LOSS_PARTLY),
+        ],
         source="v1 abstract; criterion [Reconstructed]",
         undefined={"loss_at_half_knee": "a seed's dense net is no better than its linear net"}
-        if math.isnan(loss) else {},
+        if math.isnan(loss)
+        else {},
     )
 
 
@@ -289,18 +314,22 @@ def core_claim(layer_shares: Sequence[Sequence[float]], rhos: Sequence[float]) -
     """
     shares = np.asarray(layer_shares, dtype=float)
     if shares.ndim != 2 or len(shares) != len(rhos):
-        raise ValueError(f"layer_shares must be (seeds, layers) with one rho per seed; got shape {shares.shape} "
-                         f"and {len(rhos)} rhos")
+        raise ValueError(
+            f"layer_shares must be (seeds, layers) with one rho per seed; got shape {shares.shape} and {len(rhos)} rhos"
+        )
     spread = float((shares.max(0) - shares.min(0)).max()) if len(shares) > 1 else math.nan
     return Claim(
         id="core",
         statement="The remaining nonlinear units organize into distinct structures, forming core-networks "
-                  "of near constant effective depth and width (ICML abstract).",
+        "of near constant effective depth and width (ICML abstract).",
         criterion=f"MNIST-1D late runs nearest rho = {CORE_RHO:g}: the largest per-layer spread of p_l across "
-                  f"seeds <= {CORE_SPREAD:g} (partly <= {CORE_SPREAD_PARTLY:g}); seeds and prior strengths "
-                  f"only, widths not compared here",
-        measured={"max_layer_spread": spread, "rho_mean": float(np.mean(rhos)),
-                  **{f"p{l + 1}_mean": float(v) for l, v in enumerate(shares.mean(0))}},
+        f"seeds <= {CORE_SPREAD:g} (partly <= {CORE_SPREAD_PARTLY:g}); seeds and prior strengths "
+        f"only, widths not compared here",
+        measured={
+            "max_layer_spread": spread,
+            "rho_mean": float(np.mean(rhos)),
+            **{f"p{l + 1}_mean": float(v) for l, v in enumerate(shares.mean(0))},
+        },
         checks=[Check.at_most("max spread of p_l across seeds", spread, CORE_SPREAD, CORE_SPREAD_PARTLY)],
         source="ICML abstract; criterion [Reconstructed]",
         undefined={"max_layer_spread": "one seed: no spread across seeds"} if math.isnan(spread) else {},

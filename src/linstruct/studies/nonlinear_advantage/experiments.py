@@ -11,6 +11,7 @@ Every tensor of a study lives on the ``device`` given to :func:`run_study`; mask
 stored on the CPU for drawing. The helpers at the end turn a :class:`Study` into the
 plain numbers that :mod:`.claims` judges.
 """
+
 from __future__ import annotations
 
 import copy
@@ -56,25 +57,43 @@ class Task:
     lambdas: tuple[float, ...]
 
 
-def mnist1d_task(*, n_samples: int, width: int, depth: int, pretrain: int, sparsify: int,
-                 lambdas: Sequence[float]) -> Task:
+def mnist1d_task(
+    *, n_samples: int, width: int, depth: int, pretrain: int, sparsify: int, lambdas: Sequence[float]
+) -> Task:
     """The hard task: MNIST-1D (``n_samples`` examples, 80/20 split) with a ``depth``-layer 1-D CNN."""
     data = load_dataset("mnist1d", n=n_samples)
-    return Task("hard", data, lambda seeds: lz.cnn1d(seeds, data.in_features, width, depth, data.num_classes),
-                pretrain, sparsify, tuple(lambdas))
+    return Task(
+        "hard",
+        data,
+        lambda seeds: lz.cnn1d(seeds, data.in_features, width, depth, data.num_classes),
+        pretrain,
+        sparsify,
+        tuple(lambdas),
+    )
 
 
 def digits_task(*, width: int, depth: int, pretrain: int, sparsify: int, lambdas: Sequence[float]) -> Task:
     """The easy task: sklearn digits (75/25 split) with a ``depth``-layer MLP of ``width`` units."""
     data = load_dataset("digits", test_fraction=0.25)
-    return Task("easy", data, lambda seeds: lz.mlp(seeds, data.in_features, width, depth, data.num_classes),
-                pretrain, sparsify, tuple(lambdas))
+    return Task(
+        "easy",
+        data,
+        lambda seeds: lz.mlp(seeds, data.in_features, width, depth, data.num_classes),
+        pretrain,
+        sparsify,
+        tuple(lambdas),
+    )
 
 
 def on_device(data: Dataset, device: torch.device | str) -> Dataset:
     """A copy of ``data`` whose four tensors live on ``device``."""
-    return replace(data, x_train=data.x_train.to(device), y_train=data.y_train.to(device),
-                   x_test=data.x_test.to(device), y_test=data.y_test.to(device))
+    return replace(
+        data,
+        x_train=data.x_train.to(device),
+        y_train=data.y_train.to(device),
+        x_test=data.x_test.to(device),
+        y_test=data.y_test.to(device),
+    )
 
 
 @dataclass
@@ -121,8 +140,9 @@ class Study:
         return {float(r): [100 * float(a[i] - b[i]) for a, b in curves.values()] for i, r in enumerate(rhos)}
 
 
-def run_study(task: Task, *, seeds: Sequence[int], recipe: lz.Recipe, mid_runs: bool,
-              device: torch.device | str = "cpu") -> Study:
+def run_study(
+    task: Task, *, seeds: Sequence[int], recipe: lz.Recipe, mid_runs: bool, device: torch.device | str = "cpu"
+) -> Study:
     """Train every condition of ``task`` for every seed in ``seeds`` and measure each run on ``device``.
 
     Seed s fixes the initialisation (built on the CPU, so it does not depend on the
@@ -142,8 +162,14 @@ def run_study(task: Task, *, seeds: Sequence[int], recipe: lz.Recipe, mid_runs: 
     references = lz.LinearizableNet.stack([init, linear])  # copies: dense per seed, then linear per seed
     snaps = lz.train_dense(references, data, T, recipe, snapshot_epochs={min(S, T), T, mid or T})
     k = len(seeds)
-    refs = pd.DataFrame({"seed": seeds, "dense_at_s": lz.accuracy(snaps[min(S, T)], data)[:k],
-                         "dense_at_t": lz.accuracy(snaps[T], data)[:k], "linear": lz.accuracy(references, data)[k:]})
+    refs = pd.DataFrame(
+        {
+            "seed": seeds,
+            "dense_at_s": lz.accuracy(snaps[min(S, T)], data)[:k],
+            "dense_at_t": lz.accuracy(snaps[T], data)[:k],
+            "linear": lz.accuracy(references, data)[k:],
+        }
+    )
     pairs = [(i, lam) for i in range(k) for lam in task.lambdas]  # the copies of one condition
     lams = [lam for _, lam in pairs]
 
@@ -153,8 +179,11 @@ def run_study(task: Task, *, seeds: Sequence[int], recipe: lz.Recipe, mid_runs: 
     hist, scratch = lz.sparsify(stacked([init]), data, lams, T + S, recipe, {S, T + S})
     starts = {"late": T} | ({"mid": mid} if mid is not None else {})
     h, out = lz.sparsify(stacked([snaps[t0] for t0 in starts.values()]), data, lams * len(starts), S, recipe, {S})
-    stages = [(["early"], scratch[S], hist[hist.epoch <= S]), (["early-long"], scratch[T + S], hist),
-              (list(starts), out[S], h)]  # (conditions, model, history): copy c is condition c // P, pair c % P
+    stages = [
+        (["early"], scratch[S], hist[hist.epoch <= S]),
+        (["early-long"], scratch[T + S], hist),
+        (list(starts), out[S], h),
+    ]  # (conditions, model, history): copy c is condition c // P, pair c % P
     measured, masks, histories = {}, {}, {}
     for conditions, model, history in stages:
         layer_masks = [m.cpu() for m in lz.nonlinear_masks(model, recipe.eps)]
@@ -175,9 +204,17 @@ def measure_runs(model: lz.LinearizableNet, data: Dataset, eps: float) -> list[d
     shares = lz.layer_shares(model, eps)
     rho, strict = lz.nonlinear_share(model, eps), lz.nonlinear_share(model, 1e-6)
     soft, binary = lz.accuracy(model, data), lz.accuracy(lz.binarise(model, eps), data)
-    return [{"rho": rho[c], "rho_strict": strict[c], "apl": chain_apl(shares[c]), "soft_accuracy": soft[c],
-             "accuracy": binary[c], **{f"p{l + 1}": p for l, p in enumerate(shares[c])}}
-            for c in range(model.copies)]
+    return [
+        {
+            "rho": rho[c],
+            "rho_strict": strict[c],
+            "apl": chain_apl(shares[c]),
+            "soft_accuracy": soft[c],
+            "accuracy": binary[c],
+            **{f"p{l + 1}": p for l, p in enumerate(shares[c])},
+        }
+        for c in range(model.copies)
+    ]
 
 
 def logistic_accuracy(data: Dataset) -> float:
@@ -203,8 +240,9 @@ def gap_stats(study: Study, other: str, rhos: Sequence[float], condition: str = 
     return pd.DataFrame.from_dict(stats, orient="index", columns=["mean", "se"]).rename_axis("rho")
 
 
-def smallest_rho_within(study: Study, condition: str, drop_points: float | None = None,
-                        span_share: float | None = None) -> list[float]:
+def smallest_rho_within(
+    study: Study, condition: str, drop_points: float | None = None, span_share: float | None = None
+) -> list[float]:
     """Per seed, the smallest rho whose run keeps accuracy >= dense - ``drop_points``
     (or >= linear + ``span_share`` of the dense-minus-linear span); 1.0 if none does."""
     if (drop_points is None) == (span_share is None):
@@ -212,8 +250,11 @@ def smallest_rho_within(study: Study, condition: str, drop_points: float | None 
     out = []
     for s in study.seeds:
         ref = study.references.loc[s]
-        floor = (ref.dense_at_t - drop_points / 100 if drop_points is not None
-                 else ref.linear + span_share * (ref.dense_at_t - ref.linear))
+        floor = (
+            ref.dense_at_t - drop_points / 100
+            if drop_points is not None
+            else ref.linear + span_share * (ref.dense_at_t - ref.linear)
+        )
         rows = study.rows(condition, s)
         ok = rows[rows.accuracy >= floor - ROUNDING]
         out.append(float(ok.rho.min()) if len(ok) else 1.0)
@@ -248,25 +289,31 @@ def core_profiles(study: Study, target: float = 0.1, condition: str = "late") ->
 
 # ---- plain values for the claims (keyword arguments of each claims.*_claim) ------------------
 
+
 def sanity_values(hard: Study, easy: Study) -> dict:
     """Mean linear-net and logistic accuracies (%) per task and the largest binarisation shift (points)."""
     shift = 100 * max(float((s.runs.accuracy - s.runs.soft_accuracy).abs().max()) for s in (hard, easy))
-    return {"linear_hard": 100 * float(hard.references.linear.mean()), "logistic_hard": 100 * hard.logistic,
-            "linear_easy": 100 * float(easy.references.linear.mean()), "logistic_easy": 100 * easy.logistic,
-            "binarise_shift": shift}
+    return {
+        "linear_hard": 100 * float(hard.references.linear.mean()),
+        "logistic_hard": 100 * hard.logistic,
+        "linear_easy": 100 * float(easy.references.linear.mean()),
+        "logistic_easy": 100 * easy.logistic,
+        "binarise_shift": shift,
+    }
 
 
 def advantage_values(hard: Study) -> dict:
     """Per-seed gaps late minus early and late minus early-long at the advantage's budgets."""
-    return {"gaps_early": hard.gaps("early", claims.RHO_STARS),
-            "gaps_long": hard.gaps("early-long", claims.RHO_STARS)}
+    return {"gaps_early": hard.gaps("early", claims.RHO_STARS), "gaps_long": hard.gaps("early-long", claims.RHO_STARS)}
 
 
 def unused_capacity_values(hard: Study) -> dict:
     """Per-seed smallest rho of late runs within the claim's drop and share of the span; dense accuracy (%)."""
-    return {"rho_within": smallest_rho_within(hard, "late", drop_points=claims.DROP_POINTS),
-            "rho_95": smallest_rho_within(hard, "late", span_share=claims.SPAN_SHARE),
-            "dense": 100 * float(hard.references.dense_at_t.mean())}
+    return {
+        "rho_within": smallest_rho_within(hard, "late", drop_points=claims.DROP_POINTS),
+        "rho_95": smallest_rho_within(hard, "late", span_share=claims.SPAN_SHARE),
+        "dense": 100 * float(hard.references.dense_at_t.mean()),
+    }
 
 
 def spans(study: Study) -> list[float]:
@@ -277,10 +324,13 @@ def spans(study: Study) -> list[float]:
 
 def difficulty_values(hard: Study, easy: Study) -> dict:
     """Per-seed digits gaps at its budgets, the MNIST-1D gap at the comparison budget, and the spans."""
-    return {"easy_gaps": easy.gaps("early", claims.DIGITS_RHO_STARS),
-            "easy_long_gaps": easy.gaps("early-long", claims.DIGITS_RHO_STARS),
-            "hard_gaps": hard.gaps("early", (claims.DIFFICULTY_RHO,))[claims.DIFFICULTY_RHO],
-            "span_hard": spans(hard), "span_easy": spans(easy)}
+    return {
+        "easy_gaps": easy.gaps("early", claims.DIGITS_RHO_STARS),
+        "easy_long_gaps": easy.gaps("early-long", claims.DIGITS_RHO_STARS),
+        "hard_gaps": hard.gaps("early", (claims.DIFFICULTY_RHO,))[claims.DIFFICULTY_RHO],
+        "span_hard": spans(hard),
+        "span_easy": spans(easy),
+    }
 
 
 def timing_values(hard: Study) -> dict:

@@ -4,6 +4,7 @@ Every function takes :class:`~.experiments.Study` objects and returns a matplotl
 (glue it with :func:`linstruct.book.plotting.glue_figure`) or, for the explorer, a draw
 function and its states (for :func:`linstruct.book.widgets.explorer`).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,22 +38,38 @@ def frontier_figure(hard: Study, easy: Study) -> plt.Figure:
             _frontier_band(ax, study, condition, condition)
         ax.axhline(100 * study.references.dense_at_t.mean(), ls="--", color="k", lw=1, label="dense (T epochs)")
         ax.axhline(100 * study.references.linear.mean(), ls=":", color="k", lw=1, label="fully linear")
-        ax.set(xscale="log", xlim=(0.01, 1.05), title=f"{name}: frontiers (mean ± SE over seeds)",
-               xlabel="share of nonlinear units ρ (log)", ylabel="test accuracy (%)")
+        ax.set(
+            xscale="log",
+            xlim=(0.01, 1.05),
+            title=f"{name}: frontiers (mean ± SE over seeds)",
+            xlabel="share of nonlinear units ρ (log)",
+            ylabel="test accuracy (%)",
+        )
     axes[0].legend(fontsize="small")
     ax = axes[2]
     for study, marker, name in ((hard, "o", "MNIST-1D"), (easy, "s", "digits")):
         for other, color in (("early", COLORS["early"]), ("early-long", COLORS["early-long"])):
             stats = gap_stats(study, other, GRID[1:])
-            ax.plot(stats.index, stats["mean"], color=color, ls="-" if marker == "o" else "--",
-                    label=f"{name}: late − {other}")
-            ax.fill_between(stats.index, stats["mean"] - stats["se"], stats["mean"] + stats["se"],
-                            color=color, alpha=0.15)
+            ax.plot(
+                stats.index,
+                stats["mean"],
+                color=color,
+                ls="-" if marker == "o" else "--",
+                label=f"{name}: late − {other}",
+            )
+            ax.fill_between(
+                stats.index, stats["mean"] - stats["se"], stats["mean"] + stats["se"], color=color, alpha=0.15
+            )
     ax.axhline(0, color="k", lw=0.8)
     for r in claims.RHO_STARS:
         ax.axvline(r, color="grey", lw=0.6, ls=":")
-    ax.set(xscale="log", xlim=(0.01, 1.0), title="Frontier gap with the epoch-matched control",
-           xlabel="share of nonlinear units ρ (log)", ylabel="accuracy gap (points)")
+    ax.set(
+        xscale="log",
+        xlim=(0.01, 1.0),
+        title="Frontier gap with the epoch-matched control",
+        xlabel="share of nonlinear units ρ (log)",
+        ylabel="accuracy gap (points)",
+    )
     ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -72,8 +89,11 @@ def apl_figure(hard: Study, easy: Study) -> plt.Figure:
         floor = 100 * (ref.linear + claims.KNEE_SPAN_SHARE * (ref.dense_at_t - ref.linear)).mean()
         k = knee(grid, curves.mean(0), floor)
         ax.axvline(k, color="grey", ls="--", lw=1, label=f"knee ≈ {k:.2f}")
-        ax.set(title=f"{name}: accuracy against effective depth", xlabel="average path length APL (layers)",
-               ylabel="test accuracy (%)")
+        ax.set(
+            title=f"{name}: accuracy against effective depth",
+            xlabel="average path length APL (layers)",
+            ylabel="test accuracy (%)",
+        )
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -89,10 +109,21 @@ def core_figure(hard: Study, easy: Study) -> plt.Figure:
         for i, lam in enumerate(study.task.lambdas):
             for j, seed in enumerate(study.seeds):
                 r = rows[(rows.lam == lam) & (rows.seed == seed)].iloc[0]
-                ax.plot(layers, [r[f"p{l}"] for l in layers], color=f"C{i}", ls=styles[j % 4], marker="o",
-                        label=f"λ={lam:g}" if j == 0 else None)
-        ax.set(title=f"{name}: core profile (late runs; line style = seed)", xlabel="layer",
-               ylabel="share of nonlinear units p_l", xticks=layers, ylim=(-0.03, 1.03))
+                ax.plot(
+                    layers,
+                    [r[f"p{l}"] for l in layers],
+                    color=f"C{i}",
+                    ls=styles[j % 4],
+                    marker="o",
+                    label=f"λ={lam:g}" if j == 0 else None,
+                )
+        ax.set(
+            title=f"{name}: core profile (late runs; line style = seed)",
+            xlabel="layer",
+            ylabel="share of nonlinear units p_l",
+            xticks=layers,
+            ylim=(-0.03, 1.03),
+        )
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
@@ -109,8 +140,11 @@ def dynamics_figure(hard: Study, seed: int | None = None) -> plt.Figure:
                 h = hard.histories[condition, lam, seed]
                 ax.plot(h.epoch, h.rho, color=f"C{i}", ls=ls, label=f"{condition}, λ={lam:g}")
     ax.axvline(hard.task.sparsify, color="grey", lw=0.8)
-    ax.set(title=f"MNIST-1D: share of nonlinear units under the prior (seed {seed})",
-           xlabel="epochs since the prior switched on", ylabel="share of nonlinear units ρ")
+    ax.set(
+        title=f"MNIST-1D: share of nonlinear units under the prior (seed {seed})",
+        xlabel="epochs since the prior switched on",
+        ylabel="share of nonlinear units ρ",
+    )
     ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
     return fig
@@ -118,6 +152,7 @@ def dynamics_figure(hard: Study, seed: int | None = None) -> plt.Figure:
 
 def draw_core(study: Study, seed: int):
     """A ``draw(axes, (condition, lam))`` for the explorer: the binary layer x channel core map."""
+
     def draw(axes, value) -> None:
         condition, lam = value
         masks = study.masks[condition, lam, seed]
@@ -125,14 +160,20 @@ def draw_core(study: Study, seed: int):
         grid = np.full((len(masks), width), np.nan)
         for l, m in enumerate(masks):
             grid[l, : len(m)] = m.cpu().numpy()
-        row = study.runs[(study.runs.condition == condition) & (study.runs.lam == lam)
-                         & (study.runs.seed == seed)].iloc[0]
+        row = study.runs[
+            (study.runs.condition == condition) & (study.runs.lam == lam) & (study.runs.seed == seed)
+        ].iloc[0]
         ax = axes[0]
         ax.imshow(grid, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
-        ax.set(title=f"{condition}, λ={lam:g}: ρ={row.rho:.2f}, acc {100 * row.accuracy:.1f}%",
-               xlabel="channel", ylabel="layer", yticks=range(len(masks)),
-               yticklabels=[str(l + 1) for l in range(len(masks))])
+        ax.set(
+            title=f"{condition}, λ={lam:g}: ρ={row.rho:.2f}, acc {100 * row.accuracy:.1f}%",
+            xlabel="channel",
+            ylabel="layer",
+            yticks=range(len(masks)),
+            yticklabels=[str(l + 1) for l in range(len(masks))],
+        )
         ax.grid(False)
+
     return draw
 
 

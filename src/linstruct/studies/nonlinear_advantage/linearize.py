@@ -14,6 +14,7 @@ seeded by its seed; its own prior strength). A run trains densely (slopes frozen
 epochs with a fresh optimiser (:func:`sparsify`). Training runs on the device of the model's
 parameters and in their dtype (float32 or float64); the counts work per copy.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -48,8 +49,14 @@ class LinearizableNet(Stacked):
     per copy -> logits ``(S, n, classes)``; a CNN reads x as one input channel ``(S, n, 1, length)``.
     """
 
-    def __init__(self, layers: Sequence[StackedLinear | StackedConv1d], head: StackedLinear, conv: bool,
-                 seeds: Sequence[int], in_features: int):
+    def __init__(
+        self,
+        layers: Sequence[StackedLinear | StackedConv1d],
+        head: StackedLinear,
+        conv: bool,
+        seeds: Sequence[int],
+        in_features: int,
+    ):
         super().__init__()
         self.layers = nn.ModuleList(layers)
         copies = len(seeds)
@@ -80,12 +87,10 @@ def _from_seeds(seeds: Sequence[int], build, conv: bool, in_features: int) -> Li
         per_seed.append(build())
     stack = StackedConv1d.from_convs if conv else StackedLinear.from_linears
     layers = [stack([layers[i] for layers, _ in per_seed]) for i in range(len(per_seed[0][0]))]
-    return LinearizableNet(layers, StackedLinear.from_linears([head for _, head in per_seed]), conv, seeds,
-                           in_features)
+    return LinearizableNet(layers, StackedLinear.from_linears([head for _, head in per_seed]), conv, seeds, in_features)
 
 
-def cnn1d(seeds: Sequence[int], length: int, width: int, depth: int, classes: int,
-          kernel: int = 5) -> LinearizableNet:
+def cnn1d(seeds: Sequence[int], length: int, width: int, depth: int, classes: int, kernel: int = 5) -> LinearizableNet:
     """``depth`` stride-2 Conv1d layers of ``width`` channels (kernel 5, padding 2) and a linear head;
     copy s initialised as ``torch.manual_seed(s)`` and torch's default initialisation of each layer in order."""
     size = length
@@ -93,8 +98,7 @@ def cnn1d(seeds: Sequence[int], length: int, width: int, depth: int, classes: in
         size = (size + 2 * (kernel // 2) - kernel) // 2 + 1
 
     def build():
-        layers = [nn.Conv1d(1 if i == 0 else width, width, kernel, stride=2, padding=kernel // 2)
-                  for i in range(depth)]
+        layers = [nn.Conv1d(1 if i == 0 else width, width, kernel, stride=2, padding=kernel // 2) for i in range(depth)]
         return layers, nn.Linear(width * size, classes)
 
     return _from_seeds(seeds, build, True, length)
@@ -115,8 +119,7 @@ def slopes(model: LinearizableNet) -> list[nn.Parameter]:
     return list(model.alphas)
 
 
-def penalty(model: LinearizableNet, lam: float | Sequence[float] | torch.Tensor,
-            kind: str = "l1_mean") -> torch.Tensor:
+def penalty(model: LinearizableNet, lam: float | Sequence[float] | torch.Tensor, kind: str = "l1_mean") -> torch.Tensor:
     """Per copy ``lam * R(alpha)`` ``(S,)``; ``lam``: one strength for every copy or one per copy.
     ``l1_mean`` mean(1 - alpha); ``l1_sum`` sum(1 - alpha); ``layerfold`` sum over layers of
     |1 - alpha^2| averaged within the layer."""
@@ -211,8 +214,9 @@ def accuracy(model: LinearizableNet, data: Dataset) -> list[float]:
     return evaluate(model, data.x_test, data.y_test, data.task)["accuracy"].tolist()
 
 
-def _train(model: LinearizableNet, data: Dataset, epochs: int, recipe: Recipe, snapshot_epochs: Sequence[int],
-           **prior) -> tuple[pd.DataFrame, dict[int, LinearizableNet]]:
+def _train(
+    model: LinearizableNet, data: Dataset, epochs: int, recipe: Recipe, snapshot_epochs: Sequence[int], **prior
+) -> tuple[pd.DataFrame, dict[int, LinearizableNet]]:
     """``fit`` with :func:`optimizer_for` (each copy shuffles with its own seed); the models at ``snapshot_epochs``."""
     snapshots = Snapshots(snapshot_epochs)
     on_epoch = prior.pop("on_epoch", None)
@@ -221,20 +225,36 @@ def _train(model: LinearizableNet, data: Dataset, epochs: int, recipe: Recipe, s
         snapshots(epoch, net)
         return None if on_epoch is None else on_epoch(epoch, net)
 
-    history = fit(model, data, epochs=epochs, batch_size=recipe.batch_size, order="per_seed", measure=False,
-                  optimizer=optimizer_for(model, recipe.lr, recipe.alpha_lr_factor), on_epoch=record, **prior)
+    history = fit(
+        model,
+        data,
+        epochs=epochs,
+        batch_size=recipe.batch_size,
+        order="per_seed",
+        measure=False,
+        optimizer=optimizer_for(model, recipe.lr, recipe.alpha_lr_factor),
+        on_epoch=record,
+        **prior,
+    )
     return history, {epoch: snapshots.at(epoch) for epoch in sorted(snapshots.states)}
 
 
-def train_dense(model: LinearizableNet, data: Dataset, epochs: int, recipe: Recipe,
-                snapshot_epochs: Sequence[int] = ()) -> dict[int, LinearizableNet]:
+def train_dense(
+    model: LinearizableNet, data: Dataset, epochs: int, recipe: Recipe, snapshot_epochs: Sequence[int] = ()
+) -> dict[int, LinearizableNet]:
     """Train every copy with its slopes frozen (a ReLU net at alpha = 0); the model after each snapshot epoch."""
     set_slopes_trainable(model, False)
     return _train(model, data, epochs, recipe, snapshot_epochs)[1]
 
 
-def sparsify(model: LinearizableNet, data: Dataset, lam: float | Sequence[float], epochs: int, recipe: Recipe,
-             snapshot_epochs: Sequence[int] = ()) -> tuple[pd.DataFrame, dict[int, LinearizableNet]]:
+def sparsify(
+    model: LinearizableNet,
+    data: Dataset,
+    lam: float | Sequence[float],
+    epochs: int,
+    recipe: Recipe,
+    snapshot_epochs: Sequence[int] = (),
+) -> tuple[pd.DataFrame, dict[int, LinearizableNet]]:
     """Switch the prior on (``lam``: one strength, or one per copy) and train ``epochs`` epochs with a
     fresh optimiser, clamping the slopes after every step.
 
@@ -243,10 +263,18 @@ def sparsify(model: LinearizableNet, data: Dataset, lam: float | Sequence[float]
     """
     set_slopes_trainable(model, True)
     history, snaps = _train(
-        model, data, epochs, recipe, snapshot_epochs, penalty=lambda net: penalty(net, lam, recipe.penalty),
+        model,
+        data,
+        epochs,
+        recipe,
+        snapshot_epochs,
+        penalty=lambda net: penalty(net, lam, recipe.penalty),
         on_step=lambda step, net, losses: clamp_slopes(net),
-        on_epoch=lambda epoch, net: {"rho": torch.tensor(nonlinear_share(net, recipe.eps), dtype=torch.float64),
-                                     "soft_share": soft_share(net)})
+        on_epoch=lambda epoch, net: {
+            "rho": torch.tensor(nonlinear_share(net, recipe.eps), dtype=torch.float64),
+            "soft_share": soft_share(net),
+        },
+    )
     return history[["copy", "seed", "epoch", "rho", "soft_share"]], snaps
 
 

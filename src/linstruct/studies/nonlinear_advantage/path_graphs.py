@@ -23,6 +23,7 @@ computed as a Fraction and rounded to float once at the end, so results do not d
 on the order of summation, on tied weights, on tiny weights next to large ones, or on
 path counts beyond float range.
 """
+
 from __future__ import annotations
 
 import math
@@ -122,6 +123,7 @@ def enumerate_paths(graph: PathGraph, output: str = OUTPUT) -> Iterator[tuple[tu
 
     Brute force (exponential): for tests and small examples.
     """
+
     def walk(v: str, probability: Fraction) -> Iterator[tuple[tuple[str, ...], Fraction]]:
         groups = graph.branches[v]
         if not groups:
@@ -131,6 +133,7 @@ def enumerate_paths(graph: PathGraph, output: str = OUTPUT) -> Iterator[tuple[tu
             for u in branch:
                 for path, p in walk(u, probability / (len(groups) * len(branch))):
                     yield path + (v,), p
+
     yield from walk(output, Fraction(1))
 
 
@@ -185,8 +188,11 @@ def chain_apl(shares: Sequence[float]) -> float:
     return float(sum((exact(s) for s in shares), Fraction(0)))
 
 
-def residual_apl(trunk_shares: Sequence[float], block_shares: Sequence[Sequence[float]],
-                 block_widths: Sequence[Sequence[int]] | None = None) -> float:
+def residual_apl(
+    trunk_shares: Sequence[float],
+    block_shares: Sequence[Sequence[float]],
+    block_widths: Sequence[Sequence[int]] | None = None,
+) -> float:
     """Closed forms for :func:`residual_graph` (one trunk of width > 0 before the blocks).
 
     Normalized (``block_widths=None``): ``sum(trunk) + 1/2 * sum over blocks of sum(branch)``.

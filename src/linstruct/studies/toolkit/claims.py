@@ -3,9 +3,10 @@
 The claim function takes plain per-seed accuracies (see
 :func:`linstruct.studies.toolkit.experiments.probe_claim_inputs`) and returns a :class:`Claim`.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from linstruct.core.claims import Check, Claim, fraction_holding
 
@@ -29,14 +30,16 @@ def probe_gap_points(network_accuracy: Sequence[float], probe_accuracy: Sequence
     """Per seed: |probe - network| accuracy (fractions in [0, 1]) in percentage points, rounded to
     :data:`DECIMALS`."""
     if len(network_accuracy) != len(probe_accuracy) or not network_accuracy:
-        raise ValueError(f"need one network and one probe accuracy per seed, got {len(network_accuracy)} "
-                         f"and {len(probe_accuracy)}")
+        raise ValueError(
+            f"need one network and one probe accuracy per seed, got {len(network_accuracy)} and {len(probe_accuracy)}"
+        )
     return [round(100 * abs(p - n), DECIMALS) for n, p in zip(network_accuracy, probe_accuracy)]
 
 
-def probe_claim(datasets: Sequence[str], network_accuracy: Sequence[Sequence[float]],
-                probe_accuracy: Sequence[Sequence[float]]) -> Claim:
-    """"A linear probe on the last hidden layer matches the network within 2 points", per dataset.
+def probe_claim(
+    datasets: Sequence[str], network_accuracy: Sequence[Sequence[float]], probe_accuracy: Sequence[Sequence[float]]
+) -> Claim:
+    """ "A linear probe on the last hidden layer matches the network within 2 points", per dataset.
 
     ``datasets``: one name per role in :data:`ROLES`; ``network_accuracy[d]`` and
     ``probe_accuracy[d]``: dataset d's per-seed test accuracies (fractions). Holds on a dataset
@@ -44,24 +47,36 @@ def probe_claim(datasets: Sequence[str], network_accuracy: Sequence[Sequence[flo
     (partly: :data:`PARTLY_SEED_SHARE`).
     """
     if not len(datasets) == len(network_accuracy) == len(probe_accuracy) == len(ROLES):
-        raise ValueError(f"need one entry per dataset role {ROLES}, got {len(datasets)} names, "
-                         f"{len(network_accuracy)} network and {len(probe_accuracy)} probe lists")
+        raise ValueError(
+            f"need one entry per dataset role {ROLES}, got {len(datasets)} names, "
+            f"{len(network_accuracy)} network and {len(probe_accuracy)} probe lists"
+        )
     measured, checks = {}, []
     for role, name, network, probe in zip(ROLES, datasets, network_accuracy, probe_accuracy):
         gaps = probe_gap_points(network, probe)
         holds = fraction_holding([gap <= TOLERANCE_POINTS for gap in gaps])
-        measured.update({f"network_{role}": sum(network) / len(network),
-                         f"probe_{role}": sum(probe) / len(probe),
-                         f"gap_points_{role}": sum(gaps) / len(gaps),
-                         f"seeds_holding_{role}": holds})
-        checks.append(Check.at_least(f"share of seeds with gap <= {TOLERANCE_POINTS:g} points on {name}",
-                                     holds, SEED_SHARE, PARTLY_SEED_SHARE))
+        measured.update(
+            {
+                f"network_{role}": sum(network) / len(network),
+                f"probe_{role}": sum(probe) / len(probe),
+                f"gap_points_{role}": sum(gaps) / len(gaps),
+                f"seeds_holding_{role}": holds,
+            }
+        )
+        checks.append(
+            Check.at_least(
+                f"share of seeds with gap <= {TOLERANCE_POINTS:g} points on {name}",
+                holds,
+                SEED_SHARE,
+                PARTLY_SEED_SHARE,
+            )
+        )
     return Claim(
         id="probe_matches_network",
         statement="A linear probe on the last hidden layer matches the network's own test accuracy "
-                  f"within {TOLERANCE_POINTS:g} points.",
+        f"within {TOLERANCE_POINTS:g} points.",
         criterion=f"|probe - network| test accuracy <= {TOLERANCE_POINTS:g} points in at least "
-                  f"{SEED_SHARE:.0%} of seeds on every dataset (partly: {PARTLY_SEED_SHARE:.0%})",
+        f"{SEED_SHARE:.0%} of seeds on every dataset (partly: {PARTLY_SEED_SHARE:.0%})",
         measured=measured,
         checks=checks,
         source="the book's own sanity claim (the network's head is itself a linear probe)",

@@ -3,10 +3,11 @@
 Everything is computed on the ``device`` the caller passes (the notebook passes ``run.device``);
 only the probes' float64 fit (``linstruct.nn.probes``) runs on the CPU, on features moved there.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pandas as pd
 import torch
@@ -47,8 +48,17 @@ class ProbedNetworks:
         return 100 * (self.last_layer_probe_accuracy - self.network_accuracy).abs()
 
 
-def train_and_probe(data: Dataset, *, seeds: Sequence[int], width: int, depth: int, epochs: int, lr: float,
-                    batch_size: int, device: torch.device | str = "cpu") -> ProbedNetworks:
+def train_and_probe(
+    data: Dataset,
+    *,
+    seeds: Sequence[int],
+    width: int,
+    depth: int,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    device: torch.device | str = "cpu",
+) -> ProbedNetworks:
     """Train one ReLU MLP per seed at once on ``data`` (Adam) on ``device``, then probe the input
     and every hidden layer of each."""
     model = MLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
@@ -60,21 +70,33 @@ def train_and_probe(data: Dataset, *, seeds: Sequence[int], width: int, depth: i
 def probe_claim_inputs(results: Sequence[ProbedNetworks]) -> dict:
     """The plain values :func:`linstruct.studies.toolkit.claims.probe_claim` judges: per dataset,
     its name and the per-seed network and last-layer probe test accuracies."""
-    return {"datasets": [r.data.name for r in results],
-            "network_accuracy": [r.network_accuracy.tolist() for r in results],
-            "probe_accuracy": [r.last_layer_probe_accuracy.tolist() for r in results]}
+    return {
+        "datasets": [r.data.name for r in results],
+        "network_accuracy": [r.network_accuracy.tolist() for r in results],
+        "probe_accuracy": [r.last_layer_probe_accuracy.tolist() for r in results],
+    }
 
 
 def seed_table(results: Sequence[ProbedNetworks]) -> pd.DataFrame:
     """Per dataset and seed: network and last-layer probe test accuracy and their gap (points)."""
-    return pd.concat([pd.DataFrame({"dataset": r.data.name, "network": r.network_accuracy,
-                                    "probe": r.last_layer_probe_accuracy, "gap_points": r.gap_points})
-                      .reset_index() for r in results], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "dataset": r.data.name,
+                    "network": r.network_accuracy,
+                    "probe": r.last_layer_probe_accuracy,
+                    "gap_points": r.gap_points,
+                }
+            ).reset_index()
+            for r in results
+        ],
+        ignore_index=True,
+    )
 
 
 @torch.no_grad()
-def layer_projections(model: MLP, x: torch.Tensor, member: int = 0,
-                      max_points: int = 600) -> list[torch.Tensor]:
+def layer_projections(model: MLP, x: torch.Tensor, member: int = 0, max_points: int = 600) -> list[torch.Tensor]:
     """The features of every layer (input first) of copy ``member`` on the first ``max_points`` rows of
     ``x`` (n, ...), each centred and projected on its top two principal components: a list of
     ``depth + 1`` CPU tensors (min(n, max_points), 2), computed on ``x``'s device in ``x``'s dtype."""

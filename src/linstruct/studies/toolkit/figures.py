@@ -1,7 +1,8 @@
 """Chapter 0's figures: training curves and probes by layer, and the explorer's layer-by-layer panels."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import seaborn as sns
@@ -17,8 +18,16 @@ def training_and_probes(results: Sequence[ProbedNetworks]) -> plt.Figure:
         history = r.history.assign(percent=100 * r.history["test_accuracy"])
         sns.lineplot(history, x="epoch", y="percent", errorbar="sd", ax=left, color=colour, label=r.data.name)
         probes = r.probes.assign(percent=100 * r.probes["test_accuracy"])
-        sns.lineplot(probes, x="layer", y="percent", errorbar="sd", marker="o", ax=right, color=colour,
-                     label=f"{r.data.name}: probe")
+        sns.lineplot(
+            probes,
+            x="layer",
+            y="percent",
+            errorbar="sd",
+            marker="o",
+            ax=right,
+            color=colour,
+            label=f"{r.data.name}: probe",
+        )
         right.axhline(100 * r.network_accuracy.mean(), ls="--", color=colour, label=f"{r.data.name}: network")
     n_seeds = results[0].model.copies
     left.set(title=f"Training ({n_seeds} seeds, mean ± sd)", xlabel="epoch", ylabel="test accuracy (%)")
@@ -32,11 +41,16 @@ def training_and_probes(results: Sequence[ProbedNetworks]) -> plt.Figure:
 def draw_layer(results: Sequence[ProbedNetworks], projections: Sequence[Sequence[torch.Tensor]]):
     """A drawing function for the explorer: one panel per dataset showing layer ``layer`` of the first
     seed's network (``projections[d]``: dataset d's per-layer (n, 2) projections)."""
+
     def draw(axes, layer: int) -> None:
         for ax, r, layers in zip(axes, results, projections):
             labels = r.data.y_test[: len(layers[layer])]
             ax.scatter(layers[layer][:, 0], layers[layer][:, 1], c=labels, cmap="tab10", s=6)
             probe = r.probes[(r.probes["layer"] == layer) & (r.probes["seed"] == r.model.seeds[0])]
-            ax.set(title=f"{r.data.name}, layer {layer}: probe {100 * probe['test_accuracy'].item():.0f}%",
-                   xlabel="principal component 1", ylabel="principal component 2")
+            ax.set(
+                title=f"{r.data.name}, layer {layer}: probe {100 * probe['test_accuracy'].item():.0f}%",
+                xlabel="principal component 1",
+                ylabel="principal component 2",
+            )
+
     return draw

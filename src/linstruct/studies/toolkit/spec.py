@@ -1,4 +1,5 @@
 """Chapter 0's spec: parameters and profiles (light to import: no torch, no matplotlib)."""
+
 from __future__ import annotations
 
 from linstruct.core.parameters import ChapterSpec, Param
@@ -11,10 +12,13 @@ SPEC = ChapterSpec(
     notebook="notebooks/00_toolkit.ipynb",
     params=(
         Param("dataset", str, "main dataset", choices=DATASET_CHOICES),
-        Param("second_dataset", str, "second dataset (Fashion-MNIST falls back to digits if absent)",
-              choices=DATASET_CHOICES),
-        Param("n_train", int, "at most this many training examples per dataset (class-stratified)",
-              low=50, high=60000),
+        Param(
+            "second_dataset",
+            str,
+            "second dataset (Fashion-MNIST falls back to digits if absent)",
+            choices=DATASET_CHOICES,
+        ),
+        Param("n_train", int, "at most this many training examples per dataset (class-stratified)", low=50, high=60000),
         Param("n_seeds", int, "seeds trained at once: seed, seed + 1, ...", low=1, high=20),
         Param("width", int, "hidden units per layer", low=4, high=1024),
         Param("depth", int, "hidden layers", low=1, high=8),
@@ -23,11 +27,38 @@ SPEC = ChapterSpec(
         Param("batch_size", int, "minibatch size", low=1, high=60000),
     ),
     profiles={
-        "smoke": dict(dataset="digits", second_dataset="spirals", n_train=600, n_seeds=2, width=32, depth=2,
-                      epochs=4, lr=3e-3, batch_size=64),
-        "book": dict(dataset="mnist1d", second_dataset="fashion-mnist", n_train=4000, n_seeds=5, width=128,
-                     depth=3, epochs=30, lr=1e-3, batch_size=64),
-        "full": dict(dataset="mnist1d", second_dataset="fashion-mnist", n_train=60000, n_seeds=10, width=256,
-                     depth=4, epochs=100, lr=1e-3, batch_size=128),
+        "smoke": dict(
+            dataset="digits",
+            second_dataset="spirals",
+            n_train=600,
+            n_seeds=2,
+            width=32,
+            depth=2,
+            epochs=4,
+            lr=3e-3,
+            batch_size=64,
+        ),
+        "book": dict(
+            dataset="mnist1d",
+            second_dataset="fashion-mnist",
+            n_train=4000,
+            n_seeds=5,
+            width=128,
+            depth=3,
+            epochs=30,
+            lr=1e-3,
+            batch_size=64,
+        ),
+        "full": dict(
+            dataset="mnist1d",
+            second_dataset="fashion-mnist",
+            n_train=60000,
+            n_seeds=10,
+            width=256,
+            depth=4,
+            epochs=100,
+            lr=1e-3,
+            batch_size=128,
+        ),
     },
 )
