@@ -37,17 +37,6 @@ def penalties(lambdas: str) -> list[float]:
     return [float(v) for v in lambdas.split(",")]
 
 
-def dataset_on(data: Dataset, device: torch.device | str) -> Dataset:
-    """``data`` with its four tensors on ``device``."""
-    return replace(
-        data,
-        x_train=data.x_train.to(device),
-        y_train=data.y_train.to(device),
-        x_test=data.x_test.to(device),
-        y_test=data.y_test.to(device),
-    )
-
-
 @dataclass
 class Task:
     """A dataset with the maskable network (``build(seeds)``: one copy per seed) and epochs used on
@@ -77,7 +66,7 @@ def tasks(
     options = dict(mask_init=mask_init, estimator=estimator)
 
     def load(name: str, **extra) -> Dataset:
-        return dataset_on(load_dataset(name, n_train=n_train, **extra), device)
+        return load_dataset(name, n_train=n_train, **extra).to(device)
 
     def mlp(data: Dataset) -> Callable[[Sequence[int]], mk.MaskableNet]:
         return lambda seeds: mk.MaskableMLP.from_seeds(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -85,17 +85,6 @@ def digits_task(*, width: int, depth: int, pretrain: int, sparsify: int, lambdas
     )
 
 
-def on_device(data: Dataset, device: torch.device | str) -> Dataset:
-    """A copy of ``data`` whose four tensors live on ``device``."""
-    return replace(
-        data,
-        x_train=data.x_train.to(device),
-        y_train=data.y_train.to(device),
-        x_test=data.x_test.to(device),
-        y_test=data.y_test.to(device),
-    )
-
-
 @dataclass
 class Study:
     """Every run of one task: a row per (condition, lambda, seed) with its masks and histories."""
@@ -151,7 +140,7 @@ def run_study(
     fully linear references (one copy per seed each), the early-long runs (one copy per
     (seed, lambda)) and the late and mid runs (one copy per (condition, seed, lambda)).
     """
-    data = on_device(task.data, device)
+    data = task.data.to(device)
     T, S = task.pretrain, task.sparsify
     mid = max(1, round(MID_SHARE * T)) if mid_runs else None
     seeds = list(seeds)
