@@ -5,7 +5,14 @@ import pytest
 import torch
 
 from linstruct.core.parameters import ParameterError
-from linstruct.core.reproducibility import choose_threads, interactive, seed_everything, select_device, set_threads
+from linstruct.core.reproducibility import (
+    choose_threads,
+    interactive,
+    retain_freed_memory,
+    seed_everything,
+    select_device,
+    set_threads,
+)
 
 
 def test_seed_everything_repeats_all_generators():
@@ -58,3 +65,9 @@ def test_interactive_setting(monkeypatch):
     assert interactive() is False
     monkeypatch.setenv("LINSTRUCT_INTERACTIVE", "1")
     assert interactive() is True
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="glibc's mallopt")
+def test_allocator_policy_applies_on_glibc_and_can_be_repeated():
+    assert retain_freed_memory() is True
+    assert retain_freed_memory() is True

@@ -27,6 +27,21 @@ def test_prelu_is_relu_at_zero_identity_at_one_per_copy_and_channel():
     assert torch.equal(lz.prelu(flat, torch.tensor([[0.0] * 3, [1.0] * 3])), torch.stack([flat[0].relu(), flat[1]]))
 
 
+@pytest.mark.parametrize("shape", [(2, 4, 3, 5), (2, 4, 3)])
+def test_prelu_gradients_are_exact_in_x_and_in_the_slopes(shape):
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    alpha = torch.rand(2, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lz.prelu, (x, alpha))
+
+
+def test_prelu_slope_at_zero_is_alpha_and_frozen_slopes_get_no_gradient():
+    x = torch.tensor([[[0.0, 2.0, -3.0]]], requires_grad=True)  # (S=1, n=1, C=3)
+    alpha = torch.tensor([[0.25, 0.25, 0.25]])
+    lz.prelu(x, alpha).sum().backward()
+    assert x.grad.tolist() == [[[0.25, 1.0, 0.25]]]
+    assert alpha.grad is None
+
+
 def test_fully_linear_network_is_an_affine_map():
     torch.manual_seed(0)
     net = lz.cnn1d((0,), 40, 4, 2, 10)
