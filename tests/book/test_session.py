@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from linstruct.book.session import claims_html, default_output_dir, start_chapter
-from linstruct.core.claims import Check, Claim
+from linstruct.book.session import baselines_html, claims_html, default_output_dir, start_chapter
+from linstruct.core.claims import Baseline, Check, Claim
 from linstruct.core.parameters import ParameterError
 
 
@@ -38,3 +38,37 @@ def test_claims_html_escapes_and_marks_the_verdict():
     claim = Claim("c", "a < b", "crit", {"x": 1.0}, [Check.at_most("x", 9.0, 2.0)])
     text = claims_html([claim])
     assert "a &lt; b" in text and 'class="verdict verdict-not"' in text and "not reproduced" in text
+
+
+def test_results_json_records_baselines_and_each_claims_effect(tmp_path):
+    run = start_chapter("toolkit", profile="smoke", output_dir=str(tmp_path), threads=1)
+    baselines = [
+        Baseline("MLP", "mnist1d", 66.2, 65.0, "MNIST-1D paper: MLP 68%"),
+        Baseline("deep linear control", "mnist1d", 30.1, None, "meant not to train"),
+    ]
+    claim = Claim("c", "s", "k", {"gap": 1.0}, [Check.interval_at_most("gap", [0.5, 1.0, 1.5], 2.0)])
+    record = json.loads(run.write_results([claim], baselines).read_text())
+    assert record["baselines"] == [b.as_record() for b in baselines]
+    assert record["claims"][0]["seeds"] == 3 and record["claims"][0]["effect"] == 1.0
+    low, high = record["claims"][0]["interval"]
+    assert low < 1.0 < high and record["claims"][0]["seed_share"] == 1.0
+
+
+def test_claims_html_shows_the_effect_with_its_interval_and_seeds():
+    claim = Claim("c", "s", "k", {"gap": 1.0}, [Check.interval_at_most("gap", [0.5, 1.0, 1.5], 2.0)])
+    text = claims_html([claim])
+    assert "effect [95% interval]" in text and "1 <small>[-0.242, 2.24]</small>" in text
+    assert "3 seed(s), 100% holding" in text
+    assert "no check over seeds" in claims_html([Claim("e", "s", "k", {"x": 0.0}, [Check("exact", True)])])
+
+
+def test_baselines_html_marks_reached_missed_and_exempt():
+    text = baselines_html(
+        [
+            Baseline("CNN", "mnist1d", 92.44, 91.0, "paper <94%>"),
+            Baseline("MLP", "mnist1d", 60.0, 65.0, "r"),
+            Baseline("frozen control", "circle", 50.0, None, "r"),
+        ]
+    )
+    assert "92.4%" in text and "reached" in text and "missed" in text and "exempt control" in text
+    assert "paper &lt;94%&gt;" in text and "<caption>" in text

@@ -21,7 +21,7 @@ from typing import Any
 
 from linstruct import __version__
 from linstruct.book.plotting import set_style
-from linstruct.core.claims import Claim
+from linstruct.core.claims import Baseline, Claim
 from linstruct.core.parameters import Config
 from linstruct.core.reproducibility import retain_freed_memory, seed_everything, select_device, set_threads
 from linstruct.studies import get_chapter
@@ -68,8 +68,9 @@ class ChapterRun:
 
         glue(key, round(float(value), digits), display=False)
 
-    def finish(self, claims: Sequence[Claim]) -> Path:
-        """Show the claims table, glue the values and write ``results.json``; return its path."""
+    def finish(self, claims: Sequence[Claim], baselines: Sequence[Baseline] = ()) -> Path:
+        """Show the baselines against their references and the claims table, glue the values and
+        write ``results.json``; return its path."""
         from IPython.display import HTML, display
         from myst_nb import glue
 
@@ -82,13 +83,17 @@ class ChapterRun:
                 # An undefined value is glued as NaN, so prose that formats it shows "nan" (the
                 # claims table gives the reason) instead of failing the build.
                 self.glue_number(f"{claim.id}_{key}", math.nan if key in claim.undefined else value)
+        if baselines:
+            baseline_table = HTML(baselines_html(baselines))
+            glue(f"{self.chapter}_baselines", baseline_table, display=False)
+            display(baseline_table)
         table = HTML(claims_html(claims))
         glue(f"{self.chapter}_claims", table, display=False)
         display(table)
-        return self.write_results(claims)
+        return self.write_results(claims, baselines)
 
-    def write_results(self, claims: Sequence[Claim]) -> Path:
-        """Write ``results.json`` (chapter, profile, parameters, claims, runtime) and return its path."""
+    def write_results(self, claims: Sequence[Claim], baselines: Sequence[Baseline] = ()) -> Path:
+        """Write ``results.json`` (chapter, profile, parameters, claims, baselines, runtime) and return its path."""
         folder = Path(self.config.output_dir) if self.config.output_dir else default_output_dir(self.chapter)
         folder.mkdir(parents=True, exist_ok=True)
         record = {
@@ -96,6 +101,7 @@ class ChapterRun:
             "profile": self.config.profile,
             "parameters": dict(self.config),
             "claims": [c.as_record() for c in claims],
+            "baselines": [b.as_record() for b in baselines],
             "runtime_s": round(time.perf_counter() - self.started, 2),
             "threads": self.threads,
             "linstruct_version": __version__,
@@ -130,9 +136,22 @@ def start_chapter(chapter: str, namespace: Mapping[str, Any] | None = None, **gi
 VERDICT_CLASS = {"reproduced": "reproduced", "partly reproduced": "partly", "not reproduced": "not"}
 
 
+def effect_html(claim: Claim) -> str:
+    """The headline effect: mean, 95% interval, seeds and the share of seeds on the claim's side."""
+    headline = claim.headline
+    if headline is None:
+        return "<small>no check over seeds</small>"
+    effect = headline.effect
+    low, high = effect.interval
+    return (
+        f"{effect.mean:.3g} <small>[{low:.3g}, {high:.3g}]</small><br>"
+        f"<small>{effect.seeds} seed(s), {headline.seed_share:.0%} holding</small>"
+    )
+
+
 def claims_html(claims: Sequence[Claim]) -> str:
-    """The claims as an HTML table: id, verdict (second, so it stays in view), statement,
-    criterion with its checks, measured values."""
+    """The claims as an HTML table: id, verdict (second, so it stays in view), the headline effect
+    with its 95% interval, statement, criterion with its checks, measured values."""
     rows = []
     for c in claims:
         measured = "<br>".join(
@@ -146,10 +165,29 @@ def claims_html(claims: Sequence[Claim]) -> str:
             "<tr>"
             f"<td><code>{html.escape(c.id)}</code></td>"
             f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
+            f"<td>{effect_html(c)}</td>"
             f"<td>{html.escape(c.statement)}</td>"
             f"<td>{html.escape(c.criterion)}<details><summary>checks</summary><small>{checks}</small></details></td>"
             f"<td><small>{measured}</small></td>"
             "</tr>"
         )
-    head = "<tr><th>claim</th><th>verdict</th><th>the paper says</th><th>our criterion</th><th>measured</th></tr>"
+    head = (
+        "<tr><th>claim</th><th>verdict</th><th>effect [95% interval]</th><th>the paper says</th>"
+        "<th>our criterion</th><th>measured</th></tr>"
+    )
     return f'<table class="linstruct-claims"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def baselines_html(baselines: Sequence[Baseline]) -> str:
+    """The trained baselines against their references: name, dataset, test accuracy, target, reference."""
+    rows = []
+    for b in baselines:
+        status = "exempt control" if b.met is None else ("reached" if b.met else "missed")
+        target = "" if b.target is None else f"{b.target:g}%"
+        rows.append(
+            f"<tr><td>{html.escape(b.name)}</td><td>{html.escape(b.dataset)}</td><td>{b.accuracy:.1f}%</td>"
+            f"<td>{target}</td><td>{status}</td><td><small>{html.escape(b.reference)}</small></td></tr>"
+        )
+    head = "<tr><th>baseline</th><th>dataset</th><th>test accuracy</th><th>target</th><th></th><th>reference</th></tr>"
+    caption = "<caption>Baselines: every model a claim rests on, against the reference it must reach</caption>"
+    return f'<table class="linstruct-baselines">{caption}<thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'

@@ -8,6 +8,15 @@ The verdict follows from the checks alone, never from typing it:
 * ``partly reproduced``: every check passes at least its partly band, or some pass
   and some fail;
 * ``not reproduced``: no check passes, even partly.
+
+A check over seeds (:meth:`Check.interval_at_least`, :meth:`Check.interval_at_most`) judges
+the effect's 95% interval, not its mean: it passes when the whole interval lies on the
+claim's side of the threshold, fails when the whole interval lies on the other side, and
+passes partly when it straddles the threshold. The interval is Student's t over the
+per-seed values, mean +- t(0.975, n - 1) * sd / sqrt(n); one seed gives the value itself.
+A claim's effect, interval, seed count and seed share are those of its first check over
+seeds. A baseline that misses its reference (:meth:`Check.baseline`) is a failed check of
+the claim that rests on it.
 """
 
 from __future__ import annotations
@@ -22,13 +31,74 @@ NOT_REPRODUCED = "not reproduced"
 VERDICTS = (REPRODUCED, PARTLY, NOT_REPRODUCED)
 
 
+INTERVAL_LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The quantity a criterion compares, one value per seed: its mean and 95% t-interval."""
+
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise ValueError("an effect needs at least one per-seed value")
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in self.values):
+            raise ValueError(f"per-seed values must be finite numbers, got {list(self.values)}")
+
+    @property
+    def seeds(self) -> int:
+        return len(self.values)
+
+    @property
+    def mean(self) -> float:
+        return math.fsum(self.values) / self.seeds
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        if self.seeds == 1:
+            return (self.mean, self.mean)
+        from scipy.stats import t
+
+        mean = self.mean
+        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in self.values) / (self.seeds - 1))
+        half = float(t.ppf(0.5 + INTERVAL_LEVEL / 2, self.seeds - 1)) * sd / math.sqrt(self.seeds)
+        return (mean - half, mean + half)
+
+
 @dataclass(frozen=True)
 class Check:
-    """One criterion: ``passed`` fully, or only ``partly`` (within a looser band)."""
+    """One criterion: ``passed`` fully, or only ``partly`` (within a looser band). A check over
+    seeds also keeps its :class:`Effect` and the share of seeds on the claim's side."""
 
     description: str
     passed: bool
     partly: bool = False
+    effect: Effect | None = None
+    seed_share: float | None = None
+
+    @classmethod
+    def interval_at_least(cls, name: str, values: Sequence[float], bound: float) -> Check:
+        """The 95% interval of the per-seed ``values`` at or above ``bound`` passes; straddling it, partly."""
+        effect = Effect(tuple(float(v) for v in values))
+        low, high = effect.interval
+        text = f"{name} = {effect.mean:.4g} [{low:.4g}, {high:.4g}] >= {bound:g} over {effect.seeds} seed(s)"
+        share = fraction_holding([v >= bound for v in effect.values])
+        return cls(text, low >= bound, high >= bound, effect, share)
+
+    @classmethod
+    def interval_at_most(cls, name: str, values: Sequence[float], bound: float) -> Check:
+        """The 95% interval of the per-seed ``values`` at or below ``bound`` passes; straddling it, partly."""
+        effect = Effect(tuple(float(v) for v in values))
+        low, high = effect.interval
+        text = f"{name} = {effect.mean:.4g} [{low:.4g}, {high:.4g}] <= {bound:g} over {effect.seeds} seed(s)"
+        share = fraction_holding([v <= bound for v in effect.values])
+        return cls(text, high <= bound, low <= bound, effect, share)
+
+    @classmethod
+    def baseline(cls, name: str, accuracy: float, target: float) -> Check:
+        """A model the claim rests on reached its reference: ``accuracy >= target`` (percent)."""
+        return cls(f"baseline {name}: {accuracy:.1f}% >= {target:g}% (its reference)", accuracy >= target)
 
     @classmethod
     def at_most(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> Check:
@@ -104,8 +174,16 @@ class Claim:
     def verdict(self) -> str:
         return verdict_of(self.checks)
 
+    @property
+    def headline(self) -> Check | None:
+        """The first check over seeds: the one whose effect the claim reports."""
+        return next((c for c in self.checks if c.effect is not None), None)
+
     def as_record(self) -> dict:
-        """The claim as stored in ``results.json``."""
+        """The claim as stored in ``results.json``: ``effect``, ``interval`` (95%), ``seeds`` and
+        ``seed_share`` are its headline check's (None for a claim without a check over seeds)."""
+        headline = self.headline
+        effect = None if headline is None else headline.effect
         return {
             "id": self.id,
             "statement": self.statement,
@@ -114,6 +192,55 @@ class Claim:
             "undefined": dict(self.undefined),
             "checks": [{"description": c.description, "status": c.status} for c in self.checks],
             "verdict": self.verdict,
+            "effect": None if effect is None else effect.mean,
+            "interval": None if effect is None else list(effect.interval),
+            "per_seed": None if effect is None else list(effect.values),
+            "seeds": None if effect is None else effect.seeds,
+            "seed_share": None if headline is None else headline.seed_share,
+        }
+
+
+CONTROL = "control"  # in a baseline's name: a model meant not to train, exempt from any reference
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A trained model a chapter's claims rest on, against its reference (percent test accuracy).
+
+    ``target``: the accuracy it must reach; ``reference``: where that number comes from. A
+    control meant not to train (frozen gating, a deep linear net) has ``target=None`` and says
+    so in its name (:data:`CONTROL`)."""
+
+    name: str
+    dataset: str
+    accuracy: float
+    target: float | None
+    reference: str
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.accuracy) or not 0 <= self.accuracy <= 100:
+            raise ValueError(f"baseline {self.name!r}: accuracy must be a percentage, got {self.accuracy!r}")
+        if self.target is None and CONTROL not in self.name:
+            raise ValueError(f"baseline {self.name!r} needs a target, or {CONTROL!r} in its name if it is exempt")
+
+    @property
+    def met(self) -> bool | None:
+        """Whether it reached its target (None for an exempt control)."""
+        return None if self.target is None else self.accuracy >= self.target
+
+    def check(self) -> Check:
+        """The check a claim resting on this baseline carries."""
+        if self.target is None:
+            raise ValueError(f"{self.name!r} is an exempt control: it has no reference to check")
+        return Check.baseline(f"{self.name} on {self.dataset}", self.accuracy, self.target)
+
+    def as_record(self) -> dict:
+        return {
+            "name": self.name,
+            "dataset": self.dataset,
+            "accuracy": self.accuracy,
+            "target": self.target,
+            "reference": self.reference,
         }
 
 

@@ -36,9 +36,17 @@ def parse_parameters(spec: ChapterSpec, pairs: list[list[str]], profile: str | N
 
 
 def print_verdicts(record: dict) -> None:
+    """Each baseline against its reference, then per claim its verdict, effect with its 95% interval and seeds."""
     print(f"{record['chapter']} ({record['profile']} profile, {record['runtime_s']:.0f} s):")
+    for b in record.get("baselines", []):
+        target = "exempt control" if b["target"] is None else f"target {b['target']:g}%"
+        print(f"  baseline {b['name']} on {b['dataset']}: {b['accuracy']:.1f}% ({target}; {b['reference']})")
     for claim in record["claims"]:
-        print(f"  {claim['verdict']:<18} {claim['id']}: {claim['statement']}")
+        effect = ""
+        if claim.get("effect") is not None:
+            low, high = claim["interval"]
+            effect = f" [effect {claim['effect']:.3g}, 95% interval {low:.3g} to {high:.3g}, {claim['seeds']} seeds]"
+        print(f"  {claim['verdict']:<18} {claim['id']}: {claim['statement']}{effect}")
 
 
 def cmd_list(_: argparse.Namespace) -> int:
