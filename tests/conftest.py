@@ -28,10 +28,21 @@ def _no_profile_from_environment(monkeypatch):
     monkeypatch.delenv("LINSTRUCT_PROFILE", raising=False)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread_from_the_start():
+    """One torch thread before any fixture trains: module-scoped fixtures are set up before the
+    function-scoped one below, and two workers with torch's default threads each run many
+    times slower on two cores (the thread policy)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     """Every test computes with one torch thread, as every process beside others must (the thread
-    policy), so exactness tests compare like with like whatever the worker layout."""
+    policy), so exactness tests compare like with like whatever the worker layout; a test that
+    changes the count leaves it as it found it."""
     import torch
 
     before = torch.get_num_threads()

@@ -5,7 +5,8 @@ chapter re-executed by nbval, which must reproduce every compared output.
 
 A failing chapter, a missing glue key or a dead cross-reference fails the build test, and so
 does a page that Sphinx would have to execute itself (its code not matching the cache). Every
-test here shares the one build, so they all run in one pytest-xdist worker (``--dist loadgroup``).
+test here shares the one build, so they all run in one pytest-xdist worker (``make test`` uses
+``--dist loadfile``).
 """
 
 import os
@@ -18,12 +19,12 @@ import pytest
 
 from linstruct.core.claims import VERDICTS
 from linstruct.core.parameters import PROFILE_ENV
-from linstruct.run.book_cache import book_notebooks, build_book, cache_key
+from linstruct.run.book_cache import book_notebooks, build_book
 from linstruct.studies import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).parent
-pytestmark = [pytest.mark.book, pytest.mark.xdist_group("book")]
+pytestmark = pytest.mark.book
 
 
 class SmokeBook:
@@ -36,9 +37,9 @@ class SmokeBook:
         """The notebook of ``chapter`` as the build executed it (from its cache), written to ``out``."""
         from jupyter_cache import get_cache
 
-        cache = get_cache(self.folder / "_build" / ".jupyter_cache" / cache_key("smoke"))
-        path, _ = book_notebooks(ROOT)[CHAPTERS[chapter].notebook.removesuffix(".ipynb")]
-        _, notebook = cache.merge_match_into_notebook(nbformat.read(path, as_version=4))
+        (folder,) = (self.folder / "_build" / ".jupyter_cache").glob("smoke-*")  # the build's one cache
+        path, read = book_notebooks(ROOT)[CHAPTERS[chapter].notebook.removesuffix(".ipynb")]
+        _, notebook = get_cache(folder).merge_match_into_notebook(read)
         target = out / path.name
         nbformat.write(notebook, target)
         return target

@@ -131,6 +131,35 @@ def test_bad_arguments_fail_clearly():
         fit(model, data, epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="optimizer must be one of adam, sgd"):
         fit(model, data, epochs=1, optimizer="lbfgs")
+    with pytest.raises(ValueError, match="schedule must be one of constant, cosine"):
+        fit(model, data, epochs=1, schedule="step")
+
+
+def test_cosine_schedule_decays_every_group_from_its_rate_to_zero():
+    data = load_dataset("spirals", n_train=100)
+    model = MLP.from_seeds((0,), 2, 8, 1, data.num_classes)
+    opt = torch.optim.SGD(
+        [{"params": model.hidden.parameters(), "lr": 0.1}, {"params": model.head.parameters()}], lr=0.4
+    )
+    rates = []
+    steps_per_epoch = math.ceil(100 / 30)
+    fit(
+        model,
+        data,
+        epochs=2,
+        batch_size=30,
+        optimizer=opt,
+        schedule="cosine",
+        progress=False,
+        measure=False,
+        on_step=lambda step, m, losses: rates.append([g["lr"] for g in opt.param_groups]),
+    )
+    total = 2 * steps_per_epoch
+    assert len(rates) == total
+    for done, (hidden, head) in enumerate(rates, start=1):
+        factor = 0.5 * (1 + math.cos(math.pi * done / total))
+        assert hidden == pytest.approx(0.1 * factor) and head == pytest.approx(0.4 * factor)
+    assert rates[-1] == [pytest.approx(0.0, abs=1e-12)] * 2
 
 
 def test_snapshots_return_the_model_as_it_was():
@@ -143,3 +172,15 @@ def test_snapshots_return_the_model_as_it_was():
     assert not all(torch.equal(p, q) for p, q in zip(snapshots.at(2).parameters(), model.parameters()))
     with pytest.raises(KeyError, match="no snapshot at epoch 1"):
         snapshots.at(1)
+
+
+def test_rate_factors_of_each_schedule():
+    from linstruct.nn.schedules import rate_factor
+
+    assert [rate_factor("constant", d, 4) for d in range(5)] == [1.0] * 5
+    assert [rate_factor("cosine", d, 4) for d in range(5)] == pytest.approx(
+        [1.0, 0.853553, 0.5, 0.146447, 0.0], abs=1e-6
+    )
+    assert rate_factor("cosine", 0, 0) == 1.0
+    with pytest.raises(ValueError, match="schedule must be one of constant, cosine; got 'linear'"):
+        rate_factor("linear", 0, 1)

@@ -33,6 +33,10 @@ from linstruct.run.sweep_report import holding_rates, sweep_figure, tidy_table
 from linstruct.run.sweep_worker import fingerprint, mismatch, worker_environment
 from linstruct.studies import get_chapter
 
+# The smoke profile made cheaper still: a sweep's machinery does not depend on how long a run trains.
+CHEAP = ["-p", "epochs", "1", "-p", "n_seeds", "1", "-p", "n_train", "200"]
+CHEAP_GRID = {"epochs": [1], "n_seeds": [1], "n_train": [200]}
+
 
 def test_parse_seeds():
     assert parse_seeds("0-2") == [0, 1, 2]
@@ -76,6 +80,7 @@ def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
         "-p",
         "depth",
         "1,2",
+        *CHEAP,
         "--seeds",
         "0",
         "--profile",
@@ -99,7 +104,8 @@ def test_two_by_two_grid_on_two_local_workers(tmp_path, capsys):
 
 @pytest.mark.notebook  # executes chapter notebooks: not in `make unit`
 def test_bad_value_fails_its_run_only(tmp_path):
-    runs = plan("toolkit", parse_grid(get_chapter("toolkit"), [("width", "banana,16")]), [0], "smoke")
+    grid = parse_grid(get_chapter("toolkit"), [("width", "banana,16")]) | CHEAP_GRID
+    runs = plan("toolkit", grid, [0], "smoke")
     statuses = {s["run_id"]: s for s in run_sweep(runs, tmp_path, workers=1, progress=False)}
     bad, good = runs
     assert statuses[bad.run_id]["status"] == "failed"
@@ -121,6 +127,7 @@ def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
         "-p",
         "width",
         "16,32",
+        *CHEAP,
         "--seeds",
         "0-1",
         "--profile",
@@ -131,7 +138,7 @@ def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
         str(tmp_path),
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")
+    runs = plan("toolkit", {"width": [16, 32]} | CHEAP_GRID, [0, 1], "smoke")
     deadline = time.time() + 300
     while not any((run_folder(tmp_path, r) / "results.json").exists() for r in runs):
         assert time.time() < deadline and process.poll() is None, "the sweep finished no run before the deadline"
@@ -149,7 +156,7 @@ def test_killed_sweep_resumes_with_only_the_missing_runs(tmp_path):
 
 
 def test_table_and_figure_from_written_results(tmp_path):
-    runs = plan("toolkit", {"width": [16, 32]}, [0, 1], "smoke")
+    runs = plan("toolkit", {"width": [16, 32]} | CHEAP_GRID, [0, 1], "smoke")
     for i, run in enumerate(runs):
         folder = run_folder(tmp_path, run)
         folder.mkdir(parents=True)

@@ -36,3 +36,15 @@ def test_train_and_probe_records_every_seed_and_layer():
     assert values["network_accuracy"][0] == r.network_accuracy.tolist()
     gaps = [abs(100 * p - 100 * n) for n, p in zip(values["network_accuracy"][0], values["probe_accuracy"][0])]
     assert gaps == pytest.approx(r.gap_points.tolist())
+
+
+def test_baselines_are_the_mean_network_accuracy_against_the_datasets_reference():
+    digits = load_dataset("digits", seed=0, n_train=200)
+    spirals = load_dataset("spirals", seed=0, n_train=120)
+    runs = [
+        ex.train_and_probe(d, seeds=[0, 1], width=8, depth=2, epochs=1, lr=1e-2, batch_size=64, schedule="cosine")
+        for d in (digits, spirals)
+    ]
+    (only,) = ex.baselines(runs)  # spirals has no reference
+    assert (only.name, only.dataset, only.target) == ("ReLU MLP 8x2", "digits", 95.0)
+    assert only.accuracy == pytest.approx(100 * runs[0].network_accuracy.mean())

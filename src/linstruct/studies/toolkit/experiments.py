@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import pandas as pd
 import torch
 
+from linstruct.core.claims import Baseline
 from linstruct.data import Dataset
+from linstruct.data.references import baseline
 from linstruct.nn.fit import final, fit
 from linstruct.nn.mlp import MLP
 from linstruct.nn.probes import layer_probe_accuracies
@@ -57,12 +59,15 @@ def train_and_probe(
     epochs: int,
     lr: float,
     batch_size: int,
+    schedule: str = "constant",
     device: torch.device | str = "cpu",
 ) -> ProbedNetworks:
-    """Train one ReLU MLP per seed at once on ``data`` (Adam) on ``device``, then probe the input
-    and every hidden layer of each."""
+    """Train one ReLU MLP per seed at once on ``data`` (Adam, learning-rate ``schedule``) on
+    ``device``, then probe the input and every hidden layer of each."""
     model = MLP.from_seeds(list(seeds), data.in_features, width, depth, data.num_classes)
-    history = fit(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order="per_seed", device=device)
+    history = fit(
+        model, data, epochs=epochs, lr=lr, batch_size=batch_size, schedule=schedule, order="per_seed", device=device
+    )
     probes = layer_probe_accuracies(model, data).drop(columns="copy")
     return ProbedNetworks(data, model, history, probes)
 
@@ -75,6 +80,16 @@ def probe_claim_inputs(results: Sequence[ProbedNetworks]) -> dict:
         "network_accuracy": [r.network_accuracy.tolist() for r in results],
         "probe_accuracy": [r.last_layer_probe_accuracy.tolist() for r in results],
     }
+
+
+def baselines(results: Sequence[ProbedNetworks]) -> list[Baseline]:
+    """Each dataset's networks (mean test accuracy over seeds, in percent) against the book's
+    reference for an MLP on that dataset; datasets without a reference are left out."""
+    found = []
+    for r in results:
+        name = f"ReLU MLP {r.model.width}x{len(r.model.hidden)}"
+        found.append(baseline(name, r.data.name, "mlp", 100 * float(r.network_accuracy.mean())))
+    return [b for b in found if b is not None]
 
 
 def seed_table(results: Sequence[ProbedNetworks]) -> pd.DataFrame:

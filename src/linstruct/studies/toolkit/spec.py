@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from linstruct.core.parameters import ChapterSpec, Param
+from linstruct.nn.schedules import SCHEDULES
 
 DATASET_CHOICES = ("mnist1d", "digits", "spirals", "shells", "fashion-mnist")
 
@@ -24,6 +25,7 @@ SPEC = ChapterSpec(
         Param("depth", int, "hidden layers", low=1, high=8),
         Param("epochs", int, "training epochs", low=1, high=1000),
         Param("lr", float, "Adam learning rate", low=1e-6, high=1.0),
+        Param("schedule", str, "learning-rate schedule: constant, or cosine decay to 0", choices=SCHEDULES),
         Param("batch_size", int, "minibatch size", low=1, high=60000),
     ),
     profiles={
@@ -36,18 +38,22 @@ SPEC = ChapterSpec(
             depth=2,
             epochs=4,
             lr=3e-3,
+            schedule="cosine",
             batch_size=64,
         ),
+        # Both datasets whole (MNIST-1D's 4,000 training examples, digits' 1,258); Adam 1e-2 with a
+        # cosine decay over 40 epochs trains the MLP past its references (MNIST-1D 65%, digits 95%).
         "book": dict(
             dataset="mnist1d",
-            second_dataset="fashion-mnist",
-            n_train=4000,
-            n_seeds=5,
+            second_dataset="digits",
+            n_train=60000,
+            n_seeds=10,
             width=128,
             depth=3,
-            epochs=30,
-            lr=1e-3,
-            batch_size=64,
+            epochs=40,
+            lr=1e-2,
+            schedule="cosine",
+            batch_size=100,
         ),
         "full": dict(
             dataset="mnist1d",
@@ -58,6 +64,7 @@ SPEC = ChapterSpec(
             depth=4,
             epochs=100,
             lr=1e-3,
+            schedule="cosine",
             batch_size=128,
         ),
     },
