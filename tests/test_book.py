@@ -1,7 +1,8 @@
 """The whole book in the smoke profile, the way `make book-clean` builds it, and every chapter
 checked from that one execution: each notebook executed (forced, into a fresh cache), then
 jupyter-book with warnings as errors; each chapter's ``results.json`` read back; each executed
-chapter re-executed by nbval, which must reproduce every compared output.
+chapter re-executed by nbval, which must reproduce every compared output; and each chapter run
+once more through ``linstruct run`` with two threads, whose verdicts must be the same.
 
 A failing chapter, a missing glue key or a dead cross-reference fails the build test, and so
 does a page that Sphinx would have to execute itself (its code not matching the cache). Every
@@ -119,3 +120,19 @@ def test_second_execution_reproduces_outputs(smoke_book, chapter, tmp_path):
         timeout=900,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_verdicts_do_not_depend_on_the_thread_count(smoke_book, chapter, tmp_path):
+    """The chapter again through ``linstruct run``'s code path (papermill, an HTML copy,
+    ``results.json``), now with two torch threads: every verdict as in the one-thread build."""
+    import json
+
+    from linstruct.run.runner import run_chapter
+
+    spec = CHAPTERS[chapter]
+    record = run_chapter(spec, {"profile": "smoke", "threads": 2}, tmp_path)
+    assert record["parameters"]["threads"] == 2
+    assert (tmp_path / f"{spec.name}.ipynb").exists() and (tmp_path / f"{spec.name}.html").stat().st_size > 10_000
+    one_thread = json.loads((smoke_book.runs / spec.name / "results.json").read_text())
+    assert {c["id"]: c["verdict"] for c in record["claims"]} == {c["id"]: c["verdict"] for c in one_thread["claims"]}

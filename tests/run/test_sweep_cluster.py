@@ -17,6 +17,8 @@ from distributed import Client
 
 from linstruct.run.sweep import plan, run_folder, run_sweep
 
+pytestmark = pytest.mark.notebook  # its runs execute chapter notebooks: not in `make unit`
+
 BIN = Path(sys.executable).parent
 GRID = {"width": [16, 32], "epochs": [1], "n_seeds": [1]}  # two runs, the smoke profile made cheaper still
 KILL_AFTER_S = 3  # how long the victim holds its run before it is killed
