@@ -1,0 +1,94 @@
+"""Result tables as HTML a reader can scan: rounded, captioned, long ones folded.
+
+:func:`table_html` turns a DataFrame (a Series, or a mapping of names to values) into one ``<table>`` with a ``<caption>``,
+every float shown with ``digits`` decimals. A table longer than ``max_rows`` shows a summary
+(the caller's, else its first ``max_rows`` rows) and keeps the whole table in a collapsible
+``<details>`` block. The HTML is deterministic (no generated ids), so nbval can compare it
+between two executions of a chapter. :func:`show_table` wraps it for a notebook cell.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from numbers import Integral, Real
+
+import pandas as pd
+
+TABLE_CLASS = "linstruct-table"
+
+
+def format_number(value, digits: int) -> str:
+    """``value`` with ``digits`` decimals if it is a float ("-0.000" shown as "0.000"; NaN as "–"),
+    else ``str(value)``."""
+    if isinstance(value, Integral) or not isinstance(value, Real):
+        return str(value)
+    if math.isnan(value):
+        return "–"
+    return f"{round(float(value), digits) + 0.0:.{digits}f}"
+
+
+def _frame(data: pd.DataFrame | pd.Series | Mapping) -> pd.DataFrame:
+    """``data`` as a DataFrame: a Series or a mapping (name -> value) becomes one column "value"."""
+    if isinstance(data, Mapping):
+        data = pd.Series(dict(data), name="value")
+    return data.to_frame(data.name if data.name is not None else "value") if isinstance(data, pd.Series) else data
+
+
+def _table(frame: pd.DataFrame, caption: str, digits: int) -> str:
+    """One ``<table>`` with ``caption`` first; the index is shown unless it is the default 0, 1, ..."""
+    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
+    body = frame.to_html(
+        index=not default_index,
+        float_format=lambda x: format_number(x, digits),
+        na_rep="–",
+        border=0,
+        classes=TABLE_CLASS,
+        escape=True,
+        notebook=False,
+    )
+    opening = body.index(">") + 1  # end of the <table ...> tag
+    return f"{body[:opening]}\n  <caption>{html.escape(caption)}</caption>{body[opening:]}"
+
+
+def table_html(
+    data: pd.DataFrame | pd.Series | Mapping,
+    caption: str,
+    digits: int = 3,
+    max_rows: int | None = 15,
+    summary: pd.DataFrame | pd.Series | None = None,
+) -> str:
+    """``data`` as captioned HTML, floats rounded to ``digits`` decimals.
+
+    Above ``max_rows`` rows (None: never), the page shows ``summary`` (default: the first
+    ``max_rows`` rows) and the whole table in a ``<details>`` block.
+    """
+    if not caption:
+        raise ValueError("a result table needs a caption that says what it shows")
+    if digits < 0:
+        raise ValueError(f"digits must be at least 0; got {digits}")
+    frame = _frame(data)
+    if max_rows is None or len(frame) <= max_rows:
+        return f'<div class="{TABLE_CLASS}-wrap">{_table(frame, caption, digits)}</div>'
+    if summary is None:
+        shown, note = frame.head(max_rows), f"{caption} (first {max_rows} of {len(frame)} rows)"
+    else:
+        shown, note = _frame(summary), f"{caption} (summary)"
+    return (
+        f'<div class="{TABLE_CLASS}-wrap">{_table(shown, note, digits)}'
+        f"<details><summary>All {len(frame)} rows</summary>{_table(frame, caption, digits)}</details></div>"
+    )
+
+
+def show_table(
+    data: pd.DataFrame | pd.Series | Mapping,
+    caption: str,
+    digits: int = 3,
+    max_rows: int | None = 15,
+    summary: pd.DataFrame | pd.Series | None = None,
+):
+    """:func:`table_html` as an IPython display object (the last line of a cell, or ``display(...)``)."""
+    from IPython.display import HTML
+
+    return HTML(table_html(data, caption, digits=digits, max_rows=max_rows, summary=summary))
