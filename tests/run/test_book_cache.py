@@ -9,6 +9,7 @@ import pytest
 
 from linstruct.run import book_cache
 from linstruct.run.book_cache import (
+    book_config,
     book_notebooks,
     build_book,
     cache_key,
@@ -16,6 +17,7 @@ from linstruct.run.book_cache import (
     execute_missing,
     execution_env,
     package_hash,
+    with_repository,
 )
 from linstruct.studies import get_chapter
 
@@ -69,6 +71,29 @@ def test_jobs_and_threads_share_out_the_cores(monkeypatch):
     assert execution_env("book", 2)["LINSTRUCT_THREADS"] == "2"
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")  # beside other workers: one at a time
     assert choose_jobs(6) == 1
+
+
+def test_repository_buttons_appear_only_with_a_repository_address():
+    config = book_config(ROOT)
+    assert config["repository"]["url"] == ""  # the book has no public address yet: no buttons, no links
+    off = with_repository(config)
+    assert not off["html"]["use_repository_button"] and not off["html"]["use_issues_button"]
+    assert off["launch_buttons"]["binderhub_url"] == off["launch_buttons"]["colab_url"] == ""
+    on = with_repository(config, "https://example.org/books/linstruct")
+    assert on["repository"]["url"] == "https://example.org/books/linstruct"
+    assert on["html"]["use_repository_button"] and on["html"]["use_issues_button"]
+    assert on["launch_buttons"]["binderhub_url"] and on["launch_buttons"]["colab_url"]
+    assert on["html"]["use_download_button"] == config["html"]["use_download_button"]  # the rest unchanged
+    assert with_repository({**config, "repository": {"url": "https://example.org/x"}})["html"]["use_issues_button"]
+    with pytest.raises(ValueError, match="LINSTRUCT_REPOSITORY_URL or repository.url.*https://.*got 'github.com/x'"):
+        with_repository(config, "github.com/x")
+
+
+def test_a_bad_repository_address_fails_before_any_notebook_executes(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINSTRUCT_REPOSITORY_URL", "not an address")
+    with pytest.raises(ValueError, match="got 'not an address'"):
+        build_book(ROOT, tmp_path, "smoke")
+    assert not (tmp_path / "_build" / ".jupyter_cache").exists()
 
 
 def test_the_book_executes_its_notebooks_and_the_myst_notebook_page():

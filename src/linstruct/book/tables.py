@@ -1,10 +1,11 @@
 """Result tables as HTML a reader can scan: rounded, captioned, long ones folded.
 
-:func:`table_html` turns a DataFrame (a Series, or a mapping of names to values) into one ``<table>`` with a ``<caption>``,
-every float shown with ``digits`` decimals. A table longer than ``max_rows`` shows a summary
-(the caller's, else its first ``max_rows`` rows) and keeps the whole table in a collapsible
-``<details>`` block. The HTML is deterministic (no generated ids), so nbval can compare it
-between two executions of a chapter. :func:`show_table` wraps it for a notebook cell.
+:func:`table_html` turns a DataFrame (a Series, or a mapping of names to values) into one
+``<table>`` with a ``<caption>``, every float shown with ``digits`` decimals. A table longer
+than ``max_rows`` shows a summary (the caller's, else its first ``max_rows`` rows) and keeps
+the whole table in a collapsible ``<details>`` block. The HTML is deterministic (no generated
+ids), so nbval can compare it between two executions of a chapter. :func:`show_table` wraps
+it for a notebook cell.
 """
 
 from __future__ import annotations
