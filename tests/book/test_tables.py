@@ -9,7 +9,11 @@ from linstruct.book.tables import format_number, show_table, table_html
 
 
 def cells(html: str) -> list[str]:
-    return re.findall(r"<td>(.*?)</td>", html)
+    return re.findall(r"<td(?: [^>]*)?>(.*?)</td>", html)
+
+
+def headers(html: str) -> list[str]:
+    return re.findall(r"<th(?: [^>]*)?>(.*?)</th>", html)
 
 
 def test_numbers_are_rounded_to_the_given_digits_and_integers_left_alone():
@@ -26,17 +30,20 @@ def test_table_has_its_caption_first_and_rounded_cells():
     html = table_html(frame, "Final MSE per learner", digits=2)
     assert re.search(r"<table[^>]*>\s*<caption>Final MSE per learner</caption>", html)
     assert cells(html) == ["relu", "0.12", "10", "dlgn", "0.33", "2000"]
-    assert "<th></th>" not in html  # a default 0, 1, ... index is not shown
+    assert headers(html) == ["learner", "mse", "steps"]  # a default 0, 1, ... index is not shown
+    assert '<td class="num">0.12</td>' in html and "<td>relu</td>" in html  # numbers right-aligned by CSS
     assert "<details>" not in html
 
 
 def test_a_named_index_and_a_mapping_are_shown():
     frame = pd.DataFrame({"mean": [1.0, 2.0]}, index=pd.Index([0.05, 0.1], name="rho"))
     html = table_html(frame, "gaps", digits=1)
-    assert "<th>rho</th>" in html and "<th>0.05</th>" in html  # labels keep their precision
-    assert cells(html) == ["1.0", "2.0"]
+    assert headers(html) == ["rho", "mean", "0.05", "0.1"] and cells(html) == ["1.0", "2.0"]  # labels unrounded
+    pivot = pd.DataFrame([[0.5, 0.25]], index=pd.MultiIndex.from_tuples([("relu", 3)], names=["activation", "step"]))
+    pivot.columns = pd.Index([1, 2], name="layer")
+    assert headers(table_html(pivot, "pivot")) == ["activation", "step", "layer 1", "layer 2", "relu", "3"]
     html = table_html({"relu": 0.5, "dlgn": 0.25}, "changes", digits=1)
-    assert "<th>value</th>" in html and cells(html) == ["0.5", "0.2"] and "<th>dlgn</th>" in html
+    assert headers(html) == ["", "value", "relu", "dlgn"] and cells(html) == ["0.5", "0.2"]
 
 
 def test_text_is_escaped():

@@ -187,3 +187,28 @@ def test_book_page_after_smoke_build_shows_book_profile_numbers(tiny_book, tmp_p
         page = (out / "_build" / "html" / "page.html").read_text()
         assert f"profile {profile}: n_train = {values[profile]}" in page
     assert "profile smoke" not in page
+
+
+@pytest.mark.book
+def test_launch_buttons_follow_the_repository_setting(tiny_book, tmp_path, monkeypatch):
+    address = "https://github.com/example-owner/example-book"
+    (tiny_book / "_config.yml").write_text(
+        json.dumps(
+            {
+                **json.loads((tiny_book / "_config.yml").read_text()),
+                **{"launch_buttons": {"notebook_interface": "jupyterlab"}},
+            }
+        )
+    )
+    pages = {}
+    for setting in (None, address):
+        if setting:
+            monkeypatch.setenv("LINSTRUCT_REPOSITORY_URL", setting)
+        out = tmp_path / f"out-{bool(setting)}"
+        result = build_book(tiny_book, out, "smoke", capture_output=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        pages[setting] = (out / "_build" / "html" / "page.html").read_text()
+    for link in ("mybinder.org/v2/gh/example-owner/example-book", "colab.research.google.com/github/example-owner"):
+        assert link in pages[address] and link not in pages[None]
+    assert f'href="{address}"' in pages[address] and f'href="{address}/issues' in pages[address]
+    assert "example-owner" not in pages[None] and "github.com" not in pages[None]

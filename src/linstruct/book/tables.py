@@ -37,20 +37,41 @@ def _frame(data: pd.DataFrame | pd.Series | Mapping) -> pd.DataFrame:
     return data.to_frame(data.name if data.name is not None else "value") if isinstance(data, pd.Series) else data
 
 
+def _label(value) -> str:
+    """A row or column label as text: floats in their shortest form (``0.1``, not ``0.10000000000000001``),
+    tuples (several levels) joined by " / "."""
+    if isinstance(value, tuple):
+        return " / ".join(map(_label, value))
+    if isinstance(value, Real) and not isinstance(value, Integral):
+        return f"{value:g}"
+    return str(value)
+
+
+def _cell(tag: str, value, digits: int) -> str:
+    """One cell, escaped; numbers get the class ``num`` (right-aligned by the book's CSS)."""
+    number = isinstance(value, Real) and not isinstance(value, bool)
+    text = format_number(value, digits) if tag == "td" else _label(value)
+    opening = f'<{tag} class="num">' if number else f"<{tag}>"
+    return f"{opening}{html.escape(text)}</{tag}>"
+
+
 def _table(frame: pd.DataFrame, caption: str, digits: int) -> str:
-    """One ``<table>`` with ``caption`` first; the index is shown unless it is the default 0, 1, ..."""
-    default_index = isinstance(frame.index, pd.RangeIndex) and frame.index.name is None
-    body = frame.to_html(
-        index=not default_index,
-        float_format=lambda x: format_number(x, digits),
-        na_rep="–",
-        border=0,
-        classes=TABLE_CLASS,
-        escape=True,
-        notebook=False,
+    """One ``<table>`` with ``caption`` first; the index (each level a column of row headers) is
+    shown unless it is the default 0, 1, ...; a named column axis prefixes its labels ("layer 1")."""
+    show_index = not (isinstance(frame.index, pd.RangeIndex) and frame.index.name is None)
+    names = [name if name is not None else "" for name in frame.index.names] if show_index else []
+    prefix = f"{frame.columns.name} " if frame.columns.name is not None else ""
+    head = "".join(f"<th>{html.escape(str(n))}</th>" for n in names)
+    head += "".join(f"<th>{html.escape(prefix + _label(c))}</th>" for c in frame.columns)
+    rows = []
+    for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
+        labels = (label if isinstance(label, tuple) else (label,)) if show_index else ()
+        cells = "".join(_cell("th", v, digits) for v in labels) + "".join(_cell("td", v, digits) for v in values)
+        rows.append(f"<tr>{cells}</tr>")
+    return (
+        f'<table class="{TABLE_CLASS}"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-    opening = body.index(">") + 1  # end of the <table ...> tag
-    return f"{body[:opening]}\n  <caption>{html.escape(caption)}</caption>{body[opening:]}"
 
 
 def table_html(

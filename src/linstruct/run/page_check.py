@@ -42,6 +42,7 @@ OFFLINE_FLAGS = ("--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOT
 # Runs in the page once it has loaded: waits for MathJax's first typesetting (when the page
 # loads MathJax), then counts maths nodes and MathJax's output, and returns the text outside code.
 INSPECT_PAGE = """(async () => {
+  if (!document.body) { return null; }  // between a redirect page and its target
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
   const text = document.body.cloneNode(true);
   text.querySelectorAll("pre, code, script, style, mjx-container").forEach((e) => e.remove());
@@ -206,12 +207,19 @@ class OfflineChromium:
         page.events.clear()
         page.socket.settimeout(self.timeout)
         page.call("Page.navigate", url=path.resolve().as_uri())
-        page.wait_for("Page.loadEventFired", self.timeout)
-        shown = page.call("Runtime.evaluate", expression=INSPECT_PAGE, awaitPromise=True, returnByValue=True)
+        values = None
+        for _ in range(3):  # a redirect page (the book's index.html) loads its target next
+            page.wait_for("Page.loadEventFired", self.timeout)
+            page.events = [e for e in page.events if e.get("method") != "Page.loadEventFired"]
+            shown = page.call("Runtime.evaluate", expression=INSPECT_PAGE, awaitPromise=True, returnByValue=True)
+            if "exceptionDetails" in shown:
+                raise RuntimeError(f"{path}: {shown['exceptionDetails']}")
+            values = shown["result"].get("value")
+            if values is not None:
+                break
+        if values is None:
+            raise RuntimeError(f"{path}: no page body after {self.timeout:.0f} s")
         page.drain()
-        if "exceptionDetails" in shown:
-            raise RuntimeError(f"{path}: {shown['exceptionDetails']}")
-        values = shown["result"]["value"]
         requested = {
             e["params"]["requestId"]: e["params"]["request"]["url"]
             for e in page.events
