@@ -32,6 +32,7 @@ def test_table_has_its_caption_first_and_rounded_cells():
     assert cells(html) == ["relu", "0.12", "10", "dlgn", "0.33", "2000"]
     assert headers(html) == ["learner", "mse", "steps"]  # a default 0, 1, ... index is not shown
     assert '<td class="num">0.12</td>' in html and "<td>relu</td>" in html  # numbers right-aligned by CSS
+    assert '<th class="num">mse</th>' in html and "<th>learner</th>" in html  # and their headers
     assert "<details>" not in html
 
 

@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import pandas as pd
 
 TABLE_CLASS = "linstruct-table"
+_NUMERIC = ' class="num"'  # a cell or header of numbers (right-aligned by the book's CSS)
 
 
 def format_number(value, digits: int) -> str:
@@ -51,8 +52,13 @@ def _cell(tag: str, value, digits: int) -> str:
     """One cell, escaped; numbers get the class ``num`` (right-aligned by the book's CSS)."""
     number = isinstance(value, Real) and not isinstance(value, bool)
     text = format_number(value, digits) if tag == "td" else _label(value)
-    opening = f'<{tag} class="num">' if number else f"<{tag}>"
+    opening = f"<{tag}{_NUMERIC}>" if number else f"<{tag}>"
     return f"{opening}{html.escape(text)}</{tag}>"
+
+
+def _numeric(dtype) -> bool:
+    """Whether a column of ``dtype`` holds numbers (its header is right-aligned like its cells)."""
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
 
 
 def _table(frame: pd.DataFrame, caption: str, digits: int) -> str:
@@ -62,7 +68,10 @@ def _table(frame: pd.DataFrame, caption: str, digits: int) -> str:
     names = [name if name is not None else "" for name in frame.index.names] if show_index else []
     prefix = f"{frame.columns.name} " if frame.columns.name is not None else ""
     head = "".join(f"<th>{html.escape(str(n))}</th>" for n in names)
-    head += "".join(f"<th>{html.escape(prefix + _label(c))}</th>" for c in frame.columns)
+    head += "".join(
+        f"<th{_NUMERIC if _numeric(dtype) else ''}>{html.escape(prefix + _label(c))}</th>"
+        for c, dtype in zip(frame.columns, frame.dtypes)
+    )
     rows = []
     for label, values in zip(frame.index, frame.itertuples(index=False, name=None)):
         labels = (label if isinstance(label, tuple) else (label,)) if show_index else ()
