@@ -38,10 +38,11 @@ def test_problems_in_words():
 
 
 def test_book_pages_leave_out_generated_and_static_files(tmp_path):
-    for name in ("index.html", "search.html", "genindex.html", "_static/x.html", "notebooks/a.html"):
+    for name in ("intro.html", "search.html", "genindex.html", "_static/x.html", "notebooks/a.html"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("<html></html>")
-    assert [p.relative_to(tmp_path).as_posix() for p in book_pages(tmp_path)] == ["index.html", "notebooks/a.html"]
+    (tmp_path / "index.html").write_text('<html><head><meta http-equiv="Refresh" content="0; url=intro.html" />')
+    assert [p.relative_to(tmp_path).as_posix() for p in book_pages(tmp_path)] == ["intro.html", "notebooks/a.html"]
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="needs the Debian package chromium")

@@ -208,10 +208,15 @@ class OfflineChromium:
         page.socket.settimeout(self.timeout)
         page.call("Page.navigate", url=path.resolve().as_uri())
         values = None
-        for _ in range(3):  # a redirect page (the book's index.html) loads its target next
+        for _ in range(3):  # a page that navigates away while loading is inspected where it lands
             page.wait_for("Page.loadEventFired", self.timeout)
             page.events = [e for e in page.events if e.get("method") != "Page.loadEventFired"]
-            shown = page.call("Runtime.evaluate", expression=INSPECT_PAGE, awaitPromise=True, returnByValue=True)
+            try:
+                shown = page.call("Runtime.evaluate", expression=INSPECT_PAGE, awaitPromise=True, returnByValue=True)
+            except RuntimeError as err:
+                if "navigated" in str(err) or "context was destroyed" in str(err):
+                    continue
+                raise
             if "exceptionDetails" in shown:
                 raise RuntimeError(f"{path}: {shown['exceptionDetails']}")
             values = shown["result"].get("value")
@@ -252,13 +257,19 @@ class OfflineChromium:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+REDIRECT = re.compile(r"<meta[^>]+http-equiv=[\"']?refresh", re.IGNORECASE)
+
+
 def book_pages(html: Path) -> list[Path]:
-    """The book's own HTML pages under ``html`` (Sphinx's genindex, search and theme files left out)."""
+    """The book's own HTML pages under ``html``: Sphinx's genindex and search pages, theme files
+    and redirect pages (the root index.html; their target is a page of its own) left out."""
     skip = {"genindex.html", "search.html", "py-modindex.html"}
     return sorted(
         p
         for p in Path(html).rglob("*.html")
-        if p.name not in skip and not any(part.startswith("_") for part in p.relative_to(html).parts)
+        if p.name not in skip
+        and not any(part.startswith("_") for part in p.relative_to(html).parts)
+        and not REDIRECT.search(p.read_text(encoding="utf8", errors="replace")[:4000])
     )
 
 
