@@ -1,10 +1,13 @@
-"""Shared test set-up: batch execution (no progress bars, static widgets), and one
-temporary folder of generated data sets for the whole run, shared by its xdist workers,
-the chapters' kernels and the book build (MNIST-1D is generated once per run)."""
+"""Shared test set-up: batch execution (no progress bars, static widgets), one temporary
+folder of generated data sets for the whole run, shared by its xdist workers, the chapters'
+kernels and the book build (MNIST-1D is generated once per run), and the smoke book build
+that the book tests share (their modules are in one xdist group, so it is built once)."""
 
 import os
 import shutil
 import tempfile
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -49,3 +52,21 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory):
+    """The whole book built in the smoke profile as `make book-clean` builds it (every notebook
+    executed again into a fresh cache, then jupyter-book with warnings as errors): the finished
+    jupyter-book process, the build's log messages, and the folders of the HTML and the runs."""
+    from linstruct.run.book_cache import build_book
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("smoke-book")
+    messages = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LINSTRUCT_RUNS_DIR", str(out / "runs"))
+        patch.delenv("LINSTRUCT_PROFILE", raising=False)
+        patch.delenv("LINSTRUCT_REPOSITORY_URL", raising=False)
+        result = build_book(root, out, "smoke", force=True, log=messages.append, capture_output=True, timeout=1200)
+    return SimpleNamespace(result=result, messages=messages, html=out / "_build" / "html", runs=out / "runs")

@@ -5,13 +5,17 @@ import pytest
 from linstruct.book.session import baselines_html, claims_html, default_output_dir, start_chapter
 from linstruct.core.claims import Baseline, Check, Claim
 from linstruct.core.parameters import ParameterError
+from linstruct.studies import get_chapter
 
 
 def test_start_reads_parameters_from_a_namespace_and_validates():
     namespace = {"profile": "smoke", "seed": 4, "width": None, "unrelated": object()}
     run = start_chapter("toolkit", namespace, threads=1)
     assert (run.config.profile, run.config.seed, run.config.width, run.threads) == ("smoke", 4, 32, 1)
-    assert "profile smoke" in run.describe() and "0x" not in run.describe()
+    settings = run.settings().set_index("parameter")
+    assert settings.loc["width", "value"] == "32" and settings.loc["width", "from"] == "profile"
+    assert settings.loc["seed", "value"] == "4" and settings.loc["seed", "from"] == "set for this run"
+    assert settings.loc["threads", "from"] == "set for this run" and "output_dir" not in settings.index
     with pytest.raises(ParameterError, match="parameter 'width' must be an integer from 4 to 1024"):
         start_chapter("toolkit", {"width": "banana"})
 
@@ -72,3 +76,13 @@ def test_baselines_html_marks_reached_missed_and_exempt():
     )
     assert "92.4%" in text and "reached" in text and "missed" in text and "exempt control" in text
     assert "paper &lt;94%&gt;" in text and "<caption>" in text
+
+
+def test_settings_table_lists_every_parameter_once_with_its_resolved_value():
+    run = start_chapter("toolkit", {"profile": "smoke", "threads": None})
+    html = run.settings_table().data
+    assert "<caption>Settings of this run: profile smoke, every value resolved</caption>" in html
+    spec_names = [p.name for p in get_chapter("toolkit").parameters if p.name != "output_dir"]
+    assert list(run.settings()["parameter"]) == spec_names
+    assert run.settings().set_index("parameter").loc["threads", "value"] == "–"  # unset: the thread policy
+    assert html == start_chapter("toolkit", {"profile": "smoke", "threads": None}).settings_table().data

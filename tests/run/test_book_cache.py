@@ -9,6 +9,7 @@ import pytest
 
 from linstruct.run import book_cache
 from linstruct.run.book_cache import (
+    book_config,
     book_notebooks,
     build_book,
     cache_key,
@@ -16,6 +17,7 @@ from linstruct.run.book_cache import (
     execute_missing,
     execution_env,
     package_hash,
+    with_repository,
 )
 from linstruct.studies import get_chapter
 
@@ -69,6 +71,29 @@ def test_jobs_and_threads_share_out_the_cores(monkeypatch):
     assert execution_env("book", 2)["LINSTRUCT_THREADS"] == "2"
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")  # beside other workers: one at a time
     assert choose_jobs(6) == 1
+
+
+def test_repository_buttons_appear_only_with_a_repository_address():
+    config = book_config(ROOT)
+    assert config["repository"]["url"] == ""  # the book has no public address yet: no buttons, no links
+    off = with_repository(config)
+    assert not off["html"]["use_repository_button"] and not off["html"]["use_issues_button"]
+    assert off["launch_buttons"]["binderhub_url"] == off["launch_buttons"]["colab_url"] == ""
+    on = with_repository(config, "https://example.org/books/linstruct")
+    assert on["repository"]["url"] == "https://example.org/books/linstruct"
+    assert on["html"]["use_repository_button"] and on["html"]["use_issues_button"]
+    assert on["launch_buttons"]["binderhub_url"] and on["launch_buttons"]["colab_url"]
+    assert on["html"]["use_download_button"] == config["html"]["use_download_button"]  # the rest unchanged
+    assert with_repository({**config, "repository": {"url": "https://example.org/x"}})["html"]["use_issues_button"]
+    with pytest.raises(ValueError, match="LINSTRUCT_REPOSITORY_URL or repository.url.*https://.*got 'github.com/x'"):
+        with_repository(config, "github.com/x")
+
+
+def test_a_bad_repository_address_fails_before_any_notebook_executes(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINSTRUCT_REPOSITORY_URL", "not an address")
+    with pytest.raises(ValueError, match="got 'not an address'"):
+        build_book(ROOT, tmp_path, "smoke")
+    assert not (tmp_path / "_build" / ".jupyter_cache").exists()
 
 
 def test_the_book_executes_its_notebooks_and_the_myst_notebook_page():
@@ -162,3 +187,28 @@ def test_book_page_after_smoke_build_shows_book_profile_numbers(tiny_book, tmp_p
         page = (out / "_build" / "html" / "page.html").read_text()
         assert f"profile {profile}: n_train = {values[profile]}" in page
     assert "profile smoke" not in page
+
+
+@pytest.mark.book
+def test_launch_buttons_follow_the_repository_setting(tiny_book, tmp_path, monkeypatch):
+    address = "https://github.com/example-owner/example-book"
+    (tiny_book / "_config.yml").write_text(
+        json.dumps(
+            {
+                **json.loads((tiny_book / "_config.yml").read_text()),
+                **{"launch_buttons": {"notebook_interface": "jupyterlab"}},
+            }
+        )
+    )
+    pages = {}
+    for setting in (None, address):
+        if setting:
+            monkeypatch.setenv("LINSTRUCT_REPOSITORY_URL", setting)
+        out = tmp_path / f"out-{bool(setting)}"
+        result = build_book(tiny_book, out, "smoke", capture_output=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        pages[setting] = (out / "_build" / "html" / "page.html").read_text()
+    for link in ("mybinder.org/v2/gh/example-owner/example-book", "colab.research.google.com/github/example-owner"):
+        assert link in pages[address] and link not in pages[None]
+    assert f'href="{address}"' in pages[address] and f'href="{address}/issues' in pages[address]
+    assert "example-owner" not in pages[None] and "github.com" not in pages[None]

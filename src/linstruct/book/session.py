@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from linstruct import __version__
 from linstruct.book.plotting import set_style
+from linstruct.book.tables import show_table
 from linstruct.core.claims import Baseline, Claim
 from linstruct.core.parameters import Config
 from linstruct.core.reproducibility import retain_freed_memory, seed_everything, select_device, set_threads
@@ -56,11 +59,25 @@ class ChapterRun:
     device: Any  # the torch.device every tensor of the run lives on (from the ``device`` parameter)
     started: float = field(default_factory=time.perf_counter)
 
-    def describe(self) -> str:
-        """One deterministic line about the run (no timings, no paths)."""
-        own = {k: v for k, v in self.config.items() if k not in ("profile", "output_dir")}
-        shown = ", ".join(f"{k}={v}" for k, v in own.items())
-        return f"chapter {self.chapter} · profile {self.config.profile} · {shown}"
+    def settings(self) -> pd.DataFrame:
+        """The parameters this run used, one row each (``output_dir`` left out: a path is no
+        setting of the computation): name, value ("–" for unset), where the value comes from
+        ("profile", or "set for this run" where it differs from the profile's) and what it means."""
+        spec = get_chapter(self.chapter)
+        rows = []
+        for p in spec.parameters:
+            if p.name == "output_dir":
+                continue
+            value = self.config[p.name]
+            profile_value = spec.default(p.name, self.config.profile)
+            source = "–" if p.name == "profile" else "profile" if value == profile_value else "set for this run"
+            rows.append((p.name, "–" if value is None else str(value), source, p.help))
+        return pd.DataFrame(rows, columns=["parameter", "value", "from", "meaning"])
+
+    def settings_table(self):
+        """:meth:`settings` as a captioned HTML table for the top of the chapter."""
+        caption = f"Settings of this run: profile {self.config.profile}, every value resolved"
+        return show_table(self.settings(), caption, max_rows=None)
 
     def glue_number(self, key: str, value: float, digits: int = 4) -> None:
         """Glue a number rounded to ``digits`` for ``{glue:text}`` in the prose."""

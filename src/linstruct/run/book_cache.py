@@ -18,6 +18,10 @@ nor of this package's code. :func:`build_book` therefore
    from other pages (the scorecard) are never stale.
 
 A notebook that fails stops the build before Sphinx, with its traceback.
+
+The copy of ``_config.yml`` also carries the one repository setting (:func:`with_repository`):
+the repository, issues, Binder and Colab buttons appear only when ``repository.url`` (or, for
+one build, ``$LINSTRUCT_REPOSITORY_URL``) names a real address.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -42,6 +47,8 @@ from linstruct.core.reproducibility import available_cores, runs_beside_others
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # the whole linstruct package
 BUILD_OPTIONS = ("--all", "-W", "-n", "--keep-going")
 RUNTIMES_FILE = "runtimes.json"
+REPOSITORY_ENV = "LINSTRUCT_REPOSITORY_URL"
+LAUNCH_URLS = {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}
 
 
 def package_hash(package_dir: Path = PACKAGE_DIR) -> str:
@@ -212,9 +219,29 @@ def _write_runtimes(caches: Path, profile: str, runtimes: dict[str, float]) -> N
     (caches / RUNTIMES_FILE).write_text(json.dumps(everything, indent=1, sort_keys=True) + "\n")
 
 
-def cached_config(source: Path, build: Path, cache: Path, profile: str) -> Path:
-    """A copy of ``source/_config.yml`` in ``build`` that executes in ``cache`` mode from ``cache``."""
-    config = book_config(source)
+def with_repository(config: dict, url: str | None = None) -> dict:
+    """``config`` with the repository, issues, Binder and Colab buttons on for the repository
+    at ``url`` (default: the config's ``repository.url``), or all of them off when there is none.
+    Raises ValueError for an address that is not http(s)://host/..."""
+    url = (url or config.get("repository", {}).get("url") or "").strip()
+    on = bool(url)
+    if on and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname):
+        raise ValueError(
+            f"the repository URL ({REPOSITORY_ENV} or repository.url) must be an https:// address; got {url!r}"
+        )
+    config = {**config, "repository": {**config.get("repository", {}), "url": url}}
+    config["html"] = {**config.get("html", {}), "use_repository_button": on, "use_issues_button": on}
+    config["launch_buttons"] = {
+        **config.get("launch_buttons", {}),
+        **{key: address if on else "" for key, address in LAUNCH_URLS.items()},
+    }
+    return config
+
+
+def cached_config(source: Path, build: Path, cache: Path, profile: str, repository: str | None = None) -> Path:
+    """A copy of ``source/_config.yml`` in ``build`` that executes in ``cache`` mode from ``cache``,
+    with the repository buttons for ``repository`` (:func:`with_repository`)."""
+    config = with_repository(book_config(source), repository)
     config.setdefault("execute", {}).update(execute_notebooks="cache", cache=str(cache.resolve()))
     path = build / f"_config.{profile}.yml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf8")
@@ -235,6 +262,8 @@ def build_book(
     (``run``: options of ``subprocess.run``, e.g. ``capture_output=True``)."""
     source = Path(source).resolve()
     profile = profile or os.environ.get(PROFILE_ENV) or "book"
+    repository = os.environ.get(REPOSITORY_ENV)
+    with_repository(book_config(source), repository)  # a bad address fails before any notebook executes
     build = Path(output or source).resolve() / "_build"
     build.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -246,7 +275,7 @@ def build_book(
         "build",
         str(source),
         "--config",
-        str(cached_config(source, build, cache, profile)),
+        str(cached_config(source, build, cache, profile, repository)),
         *BUILD_OPTIONS,
     ]
     if output is not None:
@@ -268,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         result = build_book(
             Path(args.source), args.path_output and Path(args.path_output), args.profile, args.force, args.jobs
         )
-    except RuntimeError as err:
+    except (RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return result.returncode

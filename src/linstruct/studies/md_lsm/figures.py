@@ -25,7 +25,9 @@ def curves_figure(runs: list[TrackedRun]) -> plt.Figure:
         for layer in range(1, run.tracking.depth + 1):
             h = run.tracking.layer(layer)
             bottom.plot(h["step"], h["rho"], label=f"layer {layer}")
-        bottom.set(title=f"{run.activation}: OvO mean rho_P", xlabel="SGD step", ylabel="rho_P (fraction of pairs)")
+        bottom.set(
+            title=rf"{run.activation}: OvO mean $\rho_P$", xlabel="SGD step", ylabel=r"$\rho_P$ (fraction of pairs)"
+        )
         bottom.legend(fontsize="small")
         top.set_xlabel("SGD step")
     fig.tight_layout()
@@ -43,10 +45,10 @@ def changes_figure(runs: list[TrackedRun], table: pd.DataFrame) -> plt.Figure:
         ax.axvline(0, color="black", lw=0.6)
         row = last_layer_row(table, run)
         ax.set(
-            title=f"{run.activation}, layer {run.tracking.depth}: phi = {row['phi']:.2f}, "
-            f"detrended r_s = {row['detrended_spearman']:.2f}",
+            title=rf"{run.activation}, layer {run.tracking.depth}: $\phi$ = {row['phi']:.2f}, "
+            rf"detrended $r_s$ = {row['detrended_spearman']:.2f}",
             xlabel="change of training accuracy (points)",
-            ylabel="change of rho_P",
+            ylabel=r"change of $\rho_P$",
         )
         fig.colorbar(points, ax=ax, label="SGD step")
     fig.tight_layout()
@@ -63,14 +65,14 @@ def interventions_figure(runs: list[TrackedRun], inter: pd.DataFrame) -> plt.Fig
     left.scatter(last["d_rho"], 100 * last["d_accuracy"], s=18)
     left.set(
         title=f"{run.activation}: {len(last)} alternative steps from step {step}",
-        xlabel=f"change of rho_P, layer {run.tracking.depth}",
+        xlabel=rf"change of $\rho_P$, layer {run.tracking.depth}",
         ylabel="change of training accuracy (points)",
     )
     for (activation, layer), group in inter.groupby(["activation", "layer"]):
         right.plot(group["step"], group["spearman"], marker="o", label=f"{activation}, layer {layer}")
     right.axhline(INTERVENTIONAL_MIN, color="grey", ls=":", label=f"criterion {INTERVENTIONAL_MIN:g}")
     right.set(
-        title="Interventional Spearman(d rho, d accuracy)",
+        title=r"Interventional Spearman($\Delta\rho_P$, $\Delta$accuracy)",
         xlabel="SGD step of the saved state",
         ylabel="Spearman correlation",
     )
@@ -87,7 +89,7 @@ def layers_figure(runs: list[TrackedRun], input_rho: float) -> plt.Figure:
         layers = np.arange(run.tracking.depth + 1)
         (line,) = ax.plot(layers, [input_rho, *run.tracking.final_rho()], marker="o", label=f"{run.activation}, end")
         ax.plot(layers, [input_rho, *start], ls=":", color=line.get_color(), label=f"{run.activation}, start")
-    ax.set(title="Separability by layer", xlabel="layer (0 = input)", ylabel="OvO mean rho_P")
+    ax.set(title="Separability by layer", xlabel="layer (0 = input)", ylabel=r"OvO mean $\rho_P$")
     ax.set_xticks(layers)
     ax.legend(fontsize="small", ncol=2)
     fig.tight_layout()
@@ -108,7 +110,7 @@ def widths_figure(widths: pd.DataFrame) -> plt.Figure:
         ax.set(
             title=f"Last hidden layer, {per_pair} points per class pair",
             xlabel="width (units)",
-            ylabel="OvO mean rho_P",
+            ylabel=r"OvO mean $\rho_P$",
         )
         ax.legend(fontsize="x-small")
     fig.tight_layout()
@@ -130,7 +132,7 @@ def pairs_figure(run: TrackedRun, num_classes: int) -> plt.Figure:
         ax.set_xticks(range(num_classes))
         ax.set_yticks(range(num_classes))
         ax.grid(False)
-    fig.colorbar(image, ax=axes, label="rho_P(i, j)")
+    fig.colorbar(image, ax=axes, label=r"$\rho_P(i, j)$")
     return fig
 
 
@@ -149,7 +151,7 @@ def spiral_drawer(run: TrackedRun, data: Dataset, *, width: int, seed: int):
             ax.scatter(projected[:, 0], projected[:, 1], c=labels, cmap="viridis", s=5)
             rho = run.tracking.layer(layer)["rho"].iloc[index]
             ax.set(
-                title=f"step {steps[index]}, layer {layer}: rho = {rho:.3f}",
+                title=rf"step {steps[index]}, layer {layer}: $\rho_P$ = {rho:.3f}",
                 xlabel="discriminant 1",
                 ylabel="discriminant 2",
             )

@@ -42,7 +42,7 @@ def frontier_figure(hard: Study, easy: Study) -> plt.Figure:
             xscale="log",
             xlim=(0.01, 1.05),
             title=f"{name}: frontiers (mean ± SE over seeds)",
-            xlabel="share of nonlinear units ρ (log)",
+            xlabel=r"share of nonlinear units $\rho$ (log)",
             ylabel="test accuracy (%)",
         )
     axes[0].legend(fontsize="small")
@@ -67,7 +67,7 @@ def frontier_figure(hard: Study, easy: Study) -> plt.Figure:
         xscale="log",
         xlim=(0.01, 1.0),
         title="Frontier gap with the epoch-matched control",
-        xlabel="share of nonlinear units ρ (log)",
+        xlabel=r"share of nonlinear units $\rho$ (log)",
         ylabel="accuracy gap (points)",
     )
     ax.legend(fontsize="small")
@@ -115,12 +115,12 @@ def core_figure(hard: Study, easy: Study) -> plt.Figure:
                     color=f"C{i}",
                     ls=styles[j % 4],
                     marker="o",
-                    label=f"λ={lam:g}" if j == 0 else None,
+                    label=rf"$\lambda$={lam:g}" if j == 0 else None,
                 )
         ax.set(
             title=f"{name}: core profile (late runs; line style = seed)",
             xlabel="layer",
-            ylabel="share of nonlinear units p_l",
+            ylabel=r"share of nonlinear units $p_l$",
             xticks=layers,
             ylim=(-0.03, 1.03),
         )
@@ -138,12 +138,12 @@ def dynamics_figure(hard: Study, seed: int | None = None) -> plt.Figure:
         for condition, ls in styles.items():
             if (condition, lam, seed) in hard.histories:
                 h = hard.histories[condition, lam, seed]
-                ax.plot(h.epoch, h.rho, color=f"C{i}", ls=ls, label=f"{condition}, λ={lam:g}")
+                ax.plot(h.epoch, h.rho, color=f"C{i}", ls=ls, label=rf"{condition}, $\lambda$={lam:g}")
     ax.axvline(hard.task.sparsify, color="grey", lw=0.8)
     ax.set(
         title=f"MNIST-1D: share of nonlinear units under the prior (seed {seed})",
         xlabel="epochs since the prior switched on",
-        ylabel="share of nonlinear units ρ",
+        ylabel=r"share of nonlinear units $\rho$",
     )
     ax.legend(fontsize="x-small", ncol=2)
     fig.tight_layout()
@@ -166,7 +166,7 @@ def draw_core(study: Study, seed: int):
         ax = axes[0]
         ax.imshow(grid, cmap="Greys", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
         ax.set(
-            title=f"{condition}, λ={lam:g}: ρ={row.rho:.2f}, acc {100 * row.accuracy:.1f}%",
+            title=rf"{condition}, $\lambda$={lam:g}: $\rho$={row.rho:.2f}, acc {100 * row.accuracy:.1f}%",
             xlabel="channel",
             ylabel="layer",
             yticks=range(len(masks)),
