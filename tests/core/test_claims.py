@@ -142,6 +142,11 @@ def test_baseline_below_its_reference_fails_the_claim():
     missed = Check.baseline("CNN on MNIST-1D", 88.0, 91.0)
     assert missed.status == "fail" and "88.0% >= 91%" in missed.description
     assert verdict_of([ok, missed]) == PARTLY
+    fails = Check.interval_at_least("gap", [0.1, 0.2, 0.3], 2.0)
+    assert verdict_of([fails, Check.baseline("CNN", 92.4, 91.0)]) == NOT_REPRODUCED  # a met baseline lifts nothing
+    assert verdict_of([fails, missed]) == NOT_REPRODUCED
+    with pytest.raises(ValueError, match="not a baseline"):
+        verdict_of([missed])
 
 
 def test_record_reports_the_headline_effect():

@@ -15,8 +15,9 @@ claim's side of the threshold, fails when the whole interval lies on the other s
 passes partly when it straddles the threshold. The interval is Student's t over the
 per-seed values, mean +- t(0.975, n - 1) * sd / sqrt(n); one seed gives the value itself.
 A claim's effect, interval, seed count and seed share are those of its first check over
-seeds. A baseline that misses its reference (:meth:`Check.baseline`) is a failed check of
-the claim that rests on it.
+seeds. A baseline check (:meth:`Check.baseline`: a network the claim rests on against its
+reference) is a gate, not evidence: the verdict follows from the other checks, and a missed
+reference lowers a ``reproduced`` to ``partly reproduced``; a met one never raises a verdict.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class Check:
     partly: bool = False
     effect: Effect | None = None
     seed_share: float | None = None
+    gate: bool = False  # a baseline check: it can lower the verdict, never raise it
 
     @classmethod
     def interval_at_least(cls, name: str, values: Sequence[float], bound: float) -> Check:
@@ -98,7 +100,7 @@ class Check:
     @classmethod
     def baseline(cls, name: str, accuracy: float, target: float) -> Check:
         """A model the claim rests on reached its reference: ``accuracy >= target`` (percent)."""
-        return cls(f"baseline {name}: {accuracy:.1f}% >= {target:g}% (its reference)", accuracy >= target)
+        return cls(f"baseline {name}: {accuracy:.1f}% >= {target:g}% (its reference)", accuracy >= target, gate=True)
 
     @classmethod
     def at_most(cls, name: str, value: float, bound: float, partly_bound: float | None = None) -> Check:
@@ -125,13 +127,18 @@ class Check:
 
 def verdict_of(checks: Sequence[Check]) -> str:
     """The verdict that a list of checks implies (see the module docstring)."""
-    if not checks:
-        raise ValueError("a claim needs at least one check to have a verdict")
-    if all(c.passed for c in checks):
-        return REPRODUCED
-    if any(c.passed or c.partly for c in checks):
-        return PARTLY
-    return NOT_REPRODUCED
+    evidence = [c for c in checks if not c.gate]
+    if not evidence:
+        raise ValueError("a claim needs at least one check that is not a baseline to have a verdict")
+    if all(c.passed for c in evidence):
+        verdict = REPRODUCED
+    elif any(c.passed or c.partly for c in evidence):
+        verdict = PARTLY
+    else:
+        verdict = NOT_REPRODUCED
+    if verdict == REPRODUCED and not all(c.passed for c in checks):
+        return PARTLY  # a network below its reference: the finding is not established on it
+    return verdict
 
 
 @dataclass(frozen=True)
