@@ -177,11 +177,11 @@ def sanity_claim(
             "binarise_shift": float(np.max(binarise_shift)),
         },
         checks=[
-            Check.interval_at_most("binarisation shift (points)", binarise_shift, BINARISE_SHIFT),
             Check.interval_at_most("linear - logistic, MNIST-1D (points)", d_hard, LINEAR_MATCH_HARD),
             Check.interval_at_least("linear - logistic, MNIST-1D (points)", d_hard, -LINEAR_MATCH_HARD),
             Check.interval_at_least("linear - logistic, digits (points)", d_easy, -LINEAR_BELOW_EASY),
             Check.interval_at_most("linear - logistic, digits (points)", d_easy, LINEAR_ABOVE_EASY),
+            Check.interval_at_most("binarisation shift (points)", binarise_shift, BINARISE_SHIFT),
         ],
         source="the book's sanity checks [Reconstructed]",
     )
