@@ -1,5 +1,6 @@
 """Chapter 3's runners and the helpers that turn a study into the claims' plain values."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -153,3 +154,27 @@ def test_run_study_measures_every_condition_on_the_cpu_with_paired_seeds():
     assert "mid" not in again.conditions
     first = study.runs[study.runs.seed == 3].set_index("condition").drop(index="mid")
     pd.testing.assert_frame_equal(first, again.runs.set_index("condition"), check_like=True)
+
+
+def test_sanity_values_are_per_seed_and_the_shift_is_each_seeds_largest():
+    study = two_seed_study()
+    study.runs.loc[(study.runs.seed == 1) & (study.runs.condition == "late"), "soft_accuracy"] -= 0.02
+    values = ex.sanity_values(study, study)
+    assert values["linear_hard"] == pytest.approx([40.0, 40.0]) and values["logistic_hard"] == pytest.approx(30.0)
+    assert values["binarise_shift"] == pytest.approx([0.0, 2.0])
+    assert claims.sanity_claim(**values).checks[0].effect.seeds == 2
+
+
+def test_baselines_are_the_dense_nets_against_their_references():
+    study = two_seed_study()
+    assert ex.baselines(study, study) == {}  # blobs: no reference
+    hard = dataclasses.replace(
+        study, task=dataclasses.replace(study.task, data=dataclasses.replace(blobs(), name="mnist1d"))
+    )
+    easy = dataclasses.replace(
+        hard, task=dataclasses.replace(hard.task, role="easy", data=dataclasses.replace(blobs(), name="digits"))
+    )
+    found = ex.baselines(hard, easy)
+    assert found["hard"].dataset == "mnist1d" and found["hard"].accuracy == pytest.approx(80.0)
+    assert found["hard"].target == 91.0 and not found["hard"].met
+    assert found["easy"].target == 95.0 and "MLP" in found["easy"].name

@@ -24,7 +24,9 @@ import pandas as pd
 import torch
 
 import linstruct.studies.nonlinear_advantage.linearize as lz
+from linstruct.core.claims import Baseline
 from linstruct.data import Dataset, load_dataset
+from linstruct.data.references import baseline
 from linstruct.nn.probes import fit_linear_probe
 from linstruct.studies.nonlinear_advantage import claims
 from linstruct.studies.nonlinear_advantage.claims import mean_se
@@ -280,15 +282,30 @@ def core_profiles(study: Study, target: float = 0.1, condition: str = "late") ->
 
 
 def sanity_values(hard: Study, easy: Study) -> dict:
-    """Mean linear-net and logistic accuracies (%) per task and the largest binarisation shift (points)."""
-    shift = 100 * max(float((s.runs.accuracy - s.runs.soft_accuracy).abs().max()) for s in (hard, easy))
+    """Per-seed linear-net accuracies (%) per task, the logistic accuracies (%) and, per seed, the
+    largest binarisation shift (points) over both tasks' runs."""
+    shifts = pd.concat(
+        [(s.runs.accuracy - s.runs.soft_accuracy).abs().groupby(s.runs.seed).max() for s in (hard, easy)], axis=1
+    ).max(axis=1)
     return {
-        "linear_hard": 100 * float(hard.references.linear.mean()),
+        "linear_hard": [100 * float(v) for v in hard.references.linear[hard.seeds]],
         "logistic_hard": 100 * hard.logistic,
-        "linear_easy": 100 * float(easy.references.linear.mean()),
+        "linear_easy": [100 * float(v) for v in easy.references.linear[easy.seeds]],
         "logistic_easy": 100 * easy.logistic,
-        "binarise_shift": shift,
+        "binarise_shift": [100 * float(shifts[s]) for s in hard.seeds],
     }
+
+
+def baselines(hard: Study, easy: Study) -> dict[str, Baseline]:
+    """Each task's dense net after T epochs (mean test accuracy over seeds, %) against the book's
+    reference for its family on its dataset: ``{"hard": ..., "easy": ...}``."""
+    found = {}
+    for study, family, kind in ((hard, "cnn", "CNN"), (easy, "mlp", "MLP")):
+        name = f"dense {kind} (T = {study.task.pretrain} epochs)"
+        found[study.task.role] = baseline(
+            name, study.task.data.name, family, 100 * float(study.references.dense_at_t.mean())
+        )
+    return {role: b for role, b in found.items() if b is not None}
 
 
 def advantage_values(hard: Study) -> dict:
