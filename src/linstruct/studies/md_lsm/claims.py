@@ -130,9 +130,13 @@ def estimator_claim(toys: Mapping[str, Sequence[float]], input_rho: float, calib
         interval_at_most(
             "|held-out - 0.5|, identical Gaussians", [abs(v - 0.5) for v in toys["identical_heldout"]], HELDOUT_HALF_MAX
         ),
-        interval_at_least("in-sample, identical Gaussians (optimism expected)", toys["identical_in_sample"], OPTIMISM_LOW),
+        interval_at_least(
+            "in-sample, identical Gaussians (optimism expected)", toys["identical_in_sample"], OPTIMISM_LOW
+        ),
         interval_at_most("in-sample, identical Gaussians", toys["identical_in_sample"], OPTIMISM_HIGH),
-        Check.at_least("separable pair LP-certified in every seed (1 = yes)", min(toys["separable_certified"]), CERTIFIED_MIN),
+        Check.at_least(
+            "separable pair LP-certified in every seed (1 = yes)", min(toys["separable_certified"]), CERTIFIED_MIN
+        ),
     ]
     if calibrated:
         checks.append(
@@ -275,9 +279,7 @@ def overall_claim(level: Claim, changes: Claim, interventional: Claim) -> Claim:
     )
 
 
-def depth_claim(
-    final_rho: Mapping[str, Sequence[Sequence[float]]], baselines: Sequence[Baseline] = ()
-) -> Claim:
+def depth_claim(final_rho: Mapping[str, Sequence[Sequence[float]]], baselines: Sequence[Baseline] = ()) -> Claim:
     """``final_rho``: activation -> per seed, the final OvO rho_P of hidden layers 1..L. Per seed the
     effect is the smallest layer-to-layer step (:func:`smallest_layer_step`)."""
     measured, checks = {}, []
@@ -321,9 +323,7 @@ def activation_claim(
         ]
     checks += [
         interval_at_most("final training accuracy, sigmoid control (stalls)", accuracy["sigmoid"], STALL_MAX),
-        interval_at_most(
-            "|rho_L gain|, sigmoid control", [abs(v) for v in gain["sigmoid"]], CONTROL_GAIN_MAX
-        ),
+        interval_at_most("|rho_L gain|, sigmoid control", [abs(v) for v in gain["sigmoid"]], CONTROL_GAIN_MAX),
     ]
     return Claim(
         id="activation_effect",
