@@ -199,7 +199,13 @@ def test_changes_without_intervals_are_undefined_not_an_error():
     claim = c.changes_claim({"relu": stats(agreement=nan, fisher_p=nan, detrended=nan)})
     assert set(claim.undefined) == {"agreement_relu", "fisher_p_relu", "detrended_relu"}
     assert claim.undefined["agreement_relu"] == c.NO_CHANGE and claim.undefined["detrended_relu"] == c.CONSTANT
-    assert claim.verdict == PARTLY  # phi (0 when a margin is empty) is still judged
+    assert claim.verdict == PARTLY  # phi is still judged
+
+
+def test_phi_without_a_falling_curve_is_undefined_and_fails():
+    claim = c.changes_claim({"relu": stats(phi=[float("nan")] * 10)})
+    assert claim.undefined == {"phi_relu": c.EMPTY_MARGIN}
+    assert check(claim, "phi of the sign table") == "fail" and claim.verdict == PARTLY
 
 
 # --- interventional ---------------------------------------------------------------------------------

@@ -82,6 +82,7 @@ SHUFFLED_HELDOUT_MAX = 0.05
 
 NO_CHANGE = "no interval where both accuracy and rho changed in any seed"
 CONSTANT = "a series is constant in every seed (Spearman undefined)"
+EMPTY_MARGIN = "a row or column of the sign table is empty in every seed (rho or accuracy never fell)"
 
 
 def smallest_layer_step(final_rho: Sequence[float]) -> float:
@@ -180,18 +181,20 @@ def level_claim(spearman: Mapping[str, Sequence[float]], baselines: Sequence[Bas
 
 def changes_claim(stats: Mapping[str, Mapping[str, Sequence[float]]], baselines: Sequence[Baseline] = ()) -> Claim:
     """``stats``: activation -> per seed, the last hidden layer's ``agreement``, ``n`` (intervals used),
-    ``phi``, ``fisher_p`` and ``detrended``. The first check (its effect the claim's headline) is
-    the detrended-increment Spearman of the first activation."""
+    ``phi`` (NaN where a margin of the sign table is empty), ``fisher_p`` and ``detrended``. The
+    first check (its effect the claim's headline) is the detrended-increment Spearman of the first
+    activation."""
     measured, checks, undefined = {}, [], {}
     for a, s in stats.items():
         detrended = interval_at_least(f"Spearman of detrended increments, {a}", s["detrended"], DETRENDED_MIN)
         values = {
             f"agreement_{a}": _mean(s["agreement"]),
             f"n_{a}": _mean(s["n"]),
-            f"phi_{a}": _mean(s["phi"]),
             f"fisher_p_{a}": _mean(s["fisher_p"]),
         }
         measured.update(values)
+        measured[f"phi_{a}"] = _mean(s["phi"])
+        undefined.update(_undefined({f"phi_{a}": measured[f"phi_{a}"]}, EMPTY_MARGIN))
         measured[f"detrended_{a}"] = _mean(s["detrended"])
         measured[f"seeds_holding_{a}"] = detrended.seed_share or 0.0
         undefined.update(_undefined(values, NO_CHANGE))

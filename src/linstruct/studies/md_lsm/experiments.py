@@ -322,8 +322,9 @@ def interventional_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
 
 def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame:
     """Per seed and run: final training and test accuracy, the last hidden layer's rho gain and
-    synchronicity statistics, and ``min_layer_step``, the smallest rise of final rho from one hidden
-    layer to the next (negative: a layer drops)."""
+    synchronicity statistics (``phi`` NaN where a margin of the sign table is empty), and
+    ``min_layer_step``, the smallest rise of final rho from one hidden layer to the next (negative:
+    a layer drops)."""
     rows = []
     for seed, runs in runs_by_seed.items():
         table = synchronicity_table(runs)
@@ -339,7 +340,7 @@ def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame
                     level_spearman=row["level_spearman"],
                     sign_agreement=row["sign_agreement"],
                     n_intervals=row["n_intervals"],
-                    phi=row["phi"],
+                    phi=row["phi"] if row["phi_defined"] else float("nan"),
                     fisher_p=row["fisher_p"],
                     detrended_spearman=row["detrended_spearman"],
                     min_layer_step=claims.smallest_layer_step(run.tracking.final_rho()),
