@@ -25,7 +25,9 @@ import torch
 from torch import nn
 
 import linstruct.studies.md_lsm.separability as sep
+from linstruct.core.claims import Baseline
 from linstruct.data import Dataset, load_dataset
+from linstruct.data.references import baseline
 from linstruct.nn.fit import fit
 from linstruct.nn.mlp import MLP
 from linstruct.studies.md_lsm import claims
@@ -43,7 +45,10 @@ CONTROL_STRIDE = 4  # the sigmoid control is measured every 4 checkpoint interva
 SPIRAL_CHECKPOINTS = 20  # checkpoints kept for the spirals explorer
 SPIRAL_WIDTH, SPIRAL_LR = 32, 0.1  # the spirals net 2-32-32-32-3, SGD lr 0.1: trains in a few hundred epochs
 HELDOUT_REPEATS = 10  # random half-splits averaged in the toy and width-study held-out estimates
-SEED_ACTIVATIONS = ("tanh", "relu")  # the runs repeated over seeds
+SEED_ACTIVATIONS = ("tanh", "relu")  # the tracking runs repeated over seeds
+# Seeds (at most n_seeds) of what is not the headline: the sigmoid control, the width study and the toys;
+# every claim but the headline is judged over at least five seeds.
+OTHER_SEEDS = 5
 CALIBRATION_SETTING = ("mnist1d", 4000)  # data set and training size of claims.CALIBRATION_INPUT_RHO
 
 
@@ -124,6 +129,12 @@ def estimator_checks(seed: int) -> dict[str, float]:
     )
 
 
+def estimator_values(seeds: Sequence[int]) -> dict[str, list[float]]:
+    """:func:`estimator_checks` of every seed: key -> per-seed values."""
+    checks = [estimator_checks(seed) for seed in seeds]
+    return {k: [c[k] for c in checks] for k in checks[0]}
+
+
 # --- synchronicity runs ------------------------------------------------------------------------
 
 
@@ -144,7 +155,13 @@ class TrackedRun:
 
     @property
     def final_accuracy(self) -> float:
+        """Training accuracy at the last checkpoint."""
         return float(self.last["train_accuracy"].iloc[-1])
+
+    @property
+    def test_accuracy(self) -> float:
+        """Test accuracy at the last checkpoint."""
+        return float(self.last["test_accuracy"].iloc[-1])
 
     @property
     def gain(self) -> float:
@@ -164,19 +181,23 @@ def synchronicity_runs(
     epochs: int,
     checkpoint_every: int,
     device: torch.device | str,
+    schedule: str = "constant",
+    weight_decay: float = 0.0,
     baseline_every: int = 0,
-    intervene: bool = False,
+    intervene: int = 0,
     candidates: int = 30,
     candidate_lr: float | None = None,
     keep_weights: bool = False,
 ) -> list[TrackedRun]:
-    """Train one Glorot MLP per seed, stacked, with SGD on ``device`` and track every copy's hidden
-    layers (see :func:`track_training`); one :class:`TrackedRun` per seed, in order.
+    """Train one Glorot MLP per seed, stacked, with SGD (``schedule``, ``weight_decay``) on ``device``
+    and track every copy's hidden layers (see :func:`track_training`); one :class:`TrackedRun` per
+    seed, in order.
 
     Seed s sets copy s's initialisation and data order. The first seed's run is the detailed one:
-    it alone gets the baselines (every ``baseline_every`` checkpoints), with ``intervene`` the
-    ``candidates`` alternative steps (learning rate ``candidate_lr``, default ``lr``) at the
-    INTERVENTION_FRACTIONS of the training steps, and the end-state certificates (NaN for the others).
+    it alone gets the baselines (every ``baseline_every`` checkpoints) and the end-state
+    certificates (NaN for the others). The first ``intervene`` seeds get the ``candidates``
+    alternative steps (learning rate ``candidate_lr``, default ``lr``) at the
+    INTERVENTION_FRACTIONS of the training steps.
     """
     data = data.to(device)
     total = epochs * steps_per_epoch(data, batch_size)
@@ -188,11 +209,14 @@ def synchronicity_runs(
         lr=lr,
         batch_size=batch_size,
         checkpoint_every=checkpoint_every,
+        schedule=schedule,
+        weight_decay=weight_decay,
         baseline_every=baseline_every,
         intervene_at=tuple(max(1, round(f * total)) for f in INTERVENTION_FRACTIONS) if intervene else (),
         candidates=candidates,
         candidate_lr=candidate_lr,
         detailed=(0,),
+        intervened=tuple(range(min(intervene, len(seeds)))),
         keep_weights=keep_weights,
         device=device,
     )
@@ -284,9 +308,9 @@ def last_layer_row(table: pd.DataFrame, run: TrackedRun) -> pd.Series:
 
 
 def interventional_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
-    """Spearman(d_rho, d_accuracy) per activation, intervention step and layer."""
+    """Spearman(d_rho, d_accuracy) per activation, seed, intervention step and layer."""
     frames = [
-        interventional_correlations(r.tracking.interventions).assign(activation=r.activation)
+        interventional_correlations(r.tracking.interventions).assign(activation=r.activation, seed=r.seed)
         for r in runs
         if len(r.tracking.interventions)
     ]
@@ -297,34 +321,49 @@ def interventional_table(runs: Sequence[TrackedRun]) -> pd.DataFrame:
 
 
 def seed_table(runs_by_seed: Mapping[int, Sequence[TrackedRun]]) -> pd.DataFrame:
-    """Per seed and run: the last hidden layer's synchronicity statistics, the number of layers whose
-    final rho drops, and boolean columns ``level``, ``changes`` and ``toward_output``: whether the run
-    meets the full criterion of the level, change and layer-profile claims (NaN fails)."""
+    """Per seed and run: final training and test accuracy, the last hidden layer's rho gain and
+    synchronicity statistics (``phi`` NaN where a margin of the sign table is empty), and
+    ``min_layer_step``, the smallest rise of final rho from one hidden layer to the next (negative:
+    a layer drops)."""
     rows = []
     for seed, runs in runs_by_seed.items():
         table = synchronicity_table(runs)
         for run in runs:
             row = last_layer_row(table, run)
-            drops = claims.layer_drops(run.tracking.final_rho())
             rows.append(
                 dict(
                     seed=seed,
                     activation=run.activation,
                     acc_end=row["acc_end"],
+                    test_end=run.test_accuracy,
+                    gain=run.gain,
                     level_spearman=row["level_spearman"],
                     sign_agreement=row["sign_agreement"],
-                    phi=row["phi"],
+                    n_intervals=row["n_intervals"],
+                    phi=row["phi"] if row["phi_defined"] else float("nan"),
                     fisher_p=row["fisher_p"],
                     detrended_spearman=row["detrended_spearman"],
-                    drops=drops,
-                    level=claims.level_holds(row["level_spearman"]),
-                    changes=claims.changes_hold(
-                        row["sign_agreement"], row["phi"], row["fisher_p"], row["detrended_spearman"]
-                    ),
-                    toward_output=drops == 0,
+                    min_layer_step=claims.smallest_layer_step(run.tracking.final_rho()),
                 )
             )
     return pd.DataFrame(rows)
+
+
+def baselines(tracked: Mapping[str, Sequence[TrackedRun]], data: Dataset, *, width: int, depth: int) -> list[Baseline]:
+    """Each activation's networks (mean final test accuracy over seeds, percent) against the book's
+    MLP reference for ``data``; the sigmoid network, meant to stall at the shared learning rate, is
+    an exempt control. Without a reference for the data set, only the control is listed."""
+    found = []
+    for activation, runs in tracked.items():
+        accuracy = 100 * float(np.mean([r.test_accuracy for r in runs]))
+        name = f"{activation} MLP {width}x{depth}, {len(runs)} seeds"
+        if activation == "sigmoid":
+            found.append(
+                Baseline(f"{name} (control: shared learning rate)", data.name, accuracy, None, "meant to stall")
+            )
+        else:
+            found.append(baseline(name, data.name, "mlp", accuracy))
+    return [b for b in found if b is not None]
 
 
 # --- width and sample size ---------------------------------------------------------------------
@@ -339,17 +378,21 @@ def width_study(
     lr: float,
     batch_size: int,
     small_per_class: int,
-    seed: int,
+    seeds: Sequence[int],
     device: torch.device | str,
+    schedule: str = "constant",
+    weight_decay: float = 0.0,
 ) -> pd.DataFrame:
-    """For each width: a tanh network at initialisation and after ``epochs``; its last hidden layer
-    measured in-sample, held-out and label-shuffled (with all samples and with ``small_per_class``),
-    and the share of shuffled class pairs the LP proves separable at the small sample."""
-    small = data.to("cpu").subset(small_per_class * data.num_classes, seed=seed).to(device)
+    """For each width, one tanh network per seed (stacked): at initialisation and after ``epochs``
+    of SGD, its last hidden layer measured in-sample, held-out and label-shuffled (with all samples
+    and with ``small_per_class``, both drawn with the first seed), and the share of shuffled class
+    pairs the LP proves separable at the small sample. One row per width, seed, stage and sample."""
+    first = seeds[0]
+    small = data.to("cpu").subset(small_per_class * data.num_classes, seed=first).to(device)
     data = data.to(device)
     rows = []
     for width in widths:
-        model = glorot_mlp([seed], data.in_features, width, depth, data.num_classes, "tanh", device)
+        model = glorot_mlp(seeds, data.in_features, width, depth, data.num_classes, "tanh", device)
         for stage in ("init", "trained"):
             if stage == "trained":
                 fit(
@@ -359,6 +402,8 @@ def width_study(
                     lr=lr,
                     batch_size=batch_size,
                     optimizer="sgd",
+                    weight_decay=weight_decay,
+                    schedule=schedule,
                     order="per_seed",
                     measure=False,
                     progress=False,
@@ -366,19 +411,21 @@ def width_study(
                 )
             for sample, subset in (("all", data), ("small", small)):
                 with torch.no_grad():
-                    h = model.eval().hidden_states(subset.x_train.flatten(1))[-1][0]
+                    states = model.eval().hidden_states(subset.x_train.flatten(1))[-1]
                 labels = labels_of(subset)
-                shuffled = sep.shuffled_labels(labels, seed)
-                row = dict(
-                    width=width,
-                    stage=stage,
-                    sample=sample,
-                    per_pair=2 * len(labels) // data.num_classes,
-                    **separability_baselines(h, labels, shuffled, seed, HELDOUT_REPEATS),
-                )
-                if sample == "small":
-                    row["shuffled_certified"] = sep.certified_fraction(h, shuffled)
-                rows.append(row)
+                for i, seed in enumerate(seeds):
+                    shuffled = sep.shuffled_labels(labels, seed)
+                    row = dict(
+                        width=width,
+                        seed=seed,
+                        stage=stage,
+                        sample=sample,
+                        per_pair=2 * len(labels) // data.num_classes,
+                        **separability_baselines(states[i], labels, shuffled, seed, HELDOUT_REPEATS),
+                    )
+                    if sample == "small":
+                        row["shuffled_certified"] = sep.certified_fraction(states[i], shuffled)
+                    rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -390,58 +437,59 @@ def parse_widths(widths: str) -> list[int]:
 # --- plain values for the claims ---------------------------------------------------------------
 
 
-def trained_or_all(runs: Sequence[TrackedRun]) -> list[TrackedRun]:
-    """The runs that train (final accuracy >= claims.TRAINED), or all of them when none does, so the
-    level claim judges trained networks whenever there are any."""
-    return [r for r in runs if r.final_accuracy >= claims.TRAINED] or list(runs)
+def seed_values(seeds: pd.DataFrame, column: str) -> dict[str, list[float]]:
+    """activation -> per seed, ``column`` of :func:`seed_table`."""
+    return {a: [float(v) for v in group[column]] for a, group in seeds.groupby("activation", sort=False)}
 
 
-def level_values(table: pd.DataFrame, runs: Sequence[TrackedRun]) -> dict[str, float]:
-    """activation -> Spearman(rho_L(t), training accuracy(t)) of the last hidden layer."""
-    return {r.activation: float(last_layer_row(table, r)["level_spearman"]) for r in runs}
+CHANGE_COLUMNS = dict(
+    agreement="sign_agreement", n="n_intervals", phi="phi", fisher_p="fisher_p", detrended="detrended_spearman"
+)
 
 
-def change_values(table: pd.DataFrame, runs: Sequence[TrackedRun]) -> dict[str, dict[str, float]]:
-    """activation -> the last hidden layer's change statistics, keyed as :func:`claims.changes_claim` reads them."""
-    columns = dict(
-        agreement="sign_agreement",
-        n="n_intervals",
-        sign_p="sign_p",
-        phi="phi",
-        fisher_p="fisher_p",
-        detrended="detrended_spearman",
-    )
-    return {r.activation: {k: float(last_layer_row(table, r)[c]) for k, c in columns.items()} for r in runs}
+def change_values(seeds: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
+    """activation -> the last hidden layer's per-seed change statistics, keyed as
+    :func:`claims.changes_claim` reads them."""
+    return {
+        a: {k: [float(v) for v in group[c]] for k, c in CHANGE_COLUMNS.items()}
+        for a, group in seeds.groupby("activation", sort=False)
+    }
 
 
-def seed_flags(seeds: pd.DataFrame, criterion: str) -> dict[str, list[bool]]:
-    """activation -> per seed, the boolean column ``criterion`` of :func:`seed_table`."""
-    return {a: [bool(v) for v in group[criterion]] for a, group in seeds.groupby("activation", sort=False)}
-
-
-def interventional_values(inter: pd.DataFrame, depth: int) -> dict[str, dict[str, object]]:
-    """activation -> ``last``, ``first`` (Spearman at the claims.LATE_STATES latest saved states, last and
-    first hidden layer) and ``early`` (last layer, first saved state), from :func:`interventional_table`."""
+def interventional_values(inter: pd.DataFrame, depth: int) -> dict[str, dict[str, list[float]]]:
+    """activation -> per seed: ``last``, ``first`` (mean Spearman over the claims.LATE_STATES latest
+    saved states, last and first hidden layer) and ``early`` (last layer, first saved state), from
+    :func:`interventional_table`."""
     values = {}
-    for a, group in inter.groupby("activation", sort=False):
-        steps = sorted(group["step"].unique())
-        late = group[group["step"].isin(steps[-claims.LATE_STATES :])].sort_values("step")
-        early = group[(group["step"] == steps[0]) & (group["layer"] == depth)]["spearman"]
-        values[a] = dict(
-            last=late[late["layer"] == depth]["spearman"].tolist(),
-            first=late[late["layer"] == 1]["spearman"].tolist(),
-            early=float(early.iloc[0]),
-        )
+    for a, by_activation in inter.groupby("activation", sort=False):
+        per_seed = dict(last=[], first=[], early=[])
+        for _, group in by_activation.groupby("seed", sort=True):
+            steps = sorted(group["step"].unique())
+            late = group[group["step"].isin(steps[-claims.LATE_STATES :])]
+            early = group[(group["step"] == steps[0]) & (group["layer"] == depth)]["spearman"]
+            per_seed["last"].append(float(late[late["layer"] == depth]["spearman"].mean()))
+            per_seed["first"].append(float(late[late["layer"] == 1]["spearman"].mean()))
+            per_seed["early"].append(float(early.iloc[0]))
+        values[a] = per_seed
     return values
 
 
-def final_rho_values(runs: Sequence[TrackedRun]) -> dict[str, list[float]]:
-    """activation -> final OvO rho_P of hidden layers 1..L."""
-    return {r.activation: r.tracking.final_rho().tolist() for r in runs}
+def final_rho_values(tracked: Mapping[str, Sequence[TrackedRun]]) -> dict[str, list[list[float]]]:
+    """activation -> per seed, the final OvO rho_P of hidden layers 1..L."""
+    return {a: [r.tracking.final_rho().tolist() for r in runs] for a, runs in tracked.items()}
 
 
-def width_values(widths: pd.DataFrame) -> dict[str, float]:
-    """The values of :func:`claims.width_claim` from :func:`width_study`'s table."""
+def width_values(widths: pd.DataFrame) -> dict[str, list[float]]:
+    """The values of :func:`claims.width_claim` from :func:`width_study`'s table, one per seed."""
+    per_seed = {k: [] for k in claims.WIDTH_KEYS}
+    for _, table in widths.groupby("seed", sort=True):
+        for k, v in one_seed_width_values(table).items():
+            per_seed[k].append(v)
+    return per_seed
+
+
+def one_seed_width_values(widths: pd.DataFrame) -> dict[str, float]:
+    """:data:`claims.WIDTH_KEYS` of one seed's rows of :func:`width_study`."""
     end = widths[widths["stage"] == "trained"]
     full, small = end[end["sample"] == "all"].set_index("width"), end[end["sample"] == "small"].set_index("width")
     narrow, wide = full.index.min(), full.index.max()

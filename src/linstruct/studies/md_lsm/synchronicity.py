@@ -158,19 +158,24 @@ def track_training(
     lr: float,
     batch_size: int,
     checkpoint_every: int,
+    schedule: str = "constant",
+    weight_decay: float = 0.0,
     baseline_every: int = 0,
     intervene_at: Sequence[int] = (),
     candidates: int = 30,
     candidate_lr: float | None = None,
     detailed: Sequence[int] = (0,),
+    intervened: Sequence[int] | None = None,
     keep_weights: bool = False,
     device: torch.device | str | None = None,
 ) -> list[Tracking]:
-    """Train every copy of ``model`` with plain SGD (data order ``per_seed``: copy i shuffles with
-    ``model.seeds[i]``) and measure every copy at steps 0, c, 2c, ... (c = ``checkpoint_every``).
+    """Train every copy of ``model`` with plain SGD (learning-rate ``schedule``, L2 ``weight_decay``;
+    data order ``per_seed``: copy i shuffles with ``model.seeds[i]``) and measure every copy at
+    steps 0, c, 2c, ... (c = ``checkpoint_every``).
 
-    For the copies in ``detailed`` only: every ``baseline_every``-th checkpoint (0: never) adds
-    held-out and label-shuffled baselines, and at each step in ``intervene_at``, ``candidates``
+    For the copies in ``detailed`` only, every ``baseline_every``-th checkpoint (0: never) adds
+    held-out and label-shuffled baselines; for the copies in ``intervened`` (None: ``detailed``),
+    at each step in ``intervene_at``, ``candidates``
     alternative single SGD steps (learning rate ``candidate_lr``, default ``lr``; minibatches of
     ``batch_size`` from a generator seeded ``seed + 1``) are taken from the copy's current state
     and measured (see :func:`alternative_updates`); training itself is not affected. The model,
@@ -180,8 +185,10 @@ def track_training(
     """
     if checkpoint_every < 1 or candidates < 2:
         raise ValueError(f"need checkpoint_every >= 1 and candidates >= 2, got {checkpoint_every}, {candidates}")
-    if not set(detailed) <= set(range(model.copies)):
-        raise ValueError(f"detailed must name copies 0..{model.copies - 1}; got {list(detailed)}")
+    intervened = detailed if intervened is None else intervened
+    for name, chosen in (("detailed", detailed), ("intervened", intervened)):
+        if not set(chosen) <= set(range(model.copies)):
+            raise ValueError(f"{name} must name copies 0..{model.copies - 1}; got {list(chosen)}")
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     x, y = data.x_train.flatten(1).to(device), data.y_train.to(device)
@@ -190,7 +197,7 @@ def track_training(
     copies = range(model.copies)
     rows, pair_rho = [[] for _ in copies], [[] for _ in copies]
     baselines, interventions, weights = [[] for _ in copies], [[] for _ in copies], [[] for _ in copies]
-    generators = {i: torch.Generator().manual_seed(model.seeds[i] + 1) for i in detailed}
+    generators = {i: torch.Generator().manual_seed(model.seeds[i] + 1) for i in intervened}
     labels = y.cpu().numpy()
     checkpoints = 0
 
@@ -225,7 +232,7 @@ def track_training(
 
     def on_step(step: int, net: MLP, _losses: torch.Tensor) -> None:
         if step in intervene_at:
-            for i in detailed:
+            for i in intervened:
                 interventions[i].extend(
                     alternative_updates(
                         net.member(i),
@@ -253,6 +260,8 @@ def track_training(
         lr=lr,
         batch_size=batch_size,
         optimizer="sgd",
+        weight_decay=weight_decay,
+        schedule=schedule,
         order="per_seed",
         measure=False,
         on_step=on_step,
