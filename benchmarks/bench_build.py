@@ -113,10 +113,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sequential-vs-parallel", metavar="PROFILE", choices=("smoke", "book"))
     parser.add_argument("--out", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--keep", type=Path, help="clone into this (new) folder and keep it, to look at the build")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
     if args.sequential_vs_parallel:
         results = sequential_vs_parallel(args.sequential_vs_parallel)
+    elif args.keep:
+        args.keep.mkdir(parents=True)
+        results = book_and_test(args.keep.resolve())
     else:
         with tempfile.TemporaryDirectory(prefix="linstruct-bench-") as work:
             results = book_and_test(Path(work))
