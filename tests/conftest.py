@@ -1,10 +1,8 @@
 """Shared test set-up: batch execution (no progress bars, static widgets), one temporary
 folder of generated data sets for the whole run, shared by its xdist workers, the chapters'
 kernels and the book build (MNIST-1D is generated once per run), and the smoke book build
-that the book tests share: built once per run by whichever xdist worker asks first, under a
-file lock in a folder all workers share, and read back by the others."""
+that the book tests share (their modules are in one xdist group, so it is built once)."""
 
-import json
 import os
 import shutil
 import tempfile
@@ -16,29 +14,15 @@ import pytest
 os.environ["LINSTRUCT_INTERACTIVE"] = "0"
 
 
-SHARED_ENV = "LINSTRUCT_TEST_SHARED"  # a folder every worker of one test run shares
-SMOKE_BOOK_WAIT_S = 1800  # how long a worker waits for another worker's smoke build
-
-
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):  # the main process; xdist workers inherit its environment
         config.linstruct_data = tempfile.mkdtemp(prefix="linstruct-test-data-")
         os.environ["LINSTRUCT_DATA"] = config.linstruct_data
-        config.linstruct_shared = tempfile.mkdtemp(prefix="linstruct-test-shared-")
-        os.environ[SHARED_ENV] = config.linstruct_shared
 
 
 def pytest_unconfigure(config):
-    for folder in ("linstruct_data", "linstruct_shared"):
-        if hasattr(config, folder):
-            shutil.rmtree(getattr(config, folder), ignore_errors=True)
-
-
-def pytest_collection_modifyitems(items):
-    """The book tests first (their order kept): with ``--dist loadfile`` their two files start at
-    once on two workers, one building the smoke book while the other runs its two-thread
-    executions, and the shorter files fill in behind them."""
-    items.sort(key=lambda item: item.get_closest_marker("book") is None)
+    if hasattr(config, "linstruct_data"):
+        shutil.rmtree(config.linstruct_data, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -71,35 +55,18 @@ def _one_torch_thread():
 
 
 @pytest.fixture(scope="session")
-def smoke_book():
+def smoke_book(tmp_path_factory):
     """The whole book built in the smoke profile as `make book-clean` builds it (every notebook
     executed again into a fresh cache, then jupyter-book with warnings as errors): the finished
-    jupyter-book process (returncode, stdout, stderr), the build's log messages, and the folders
-    of the HTML and the runs. Built once per test run (see the module docstring)."""
-    from filelock import FileLock
-
+    jupyter-book process, the build's log messages, and the folders of the HTML and the runs."""
     from linstruct.run.book_cache import build_book
 
     root = Path(__file__).resolve().parents[1]
-    out = Path(os.environ[SHARED_ENV]) / "smoke-book"
-    out.mkdir(exist_ok=True)
-    record = out / "build.json"
-    with FileLock(out / "build.lock", timeout=SMOKE_BOOK_WAIT_S):
-        if not record.exists():
-            messages = []
-            with pytest.MonkeyPatch.context() as patch:
-                patch.setenv("LINSTRUCT_RUNS_DIR", str(out / "runs"))
-                patch.delenv("LINSTRUCT_PROFILE", raising=False)
-                patch.delenv("LINSTRUCT_REPOSITORY_URL", raising=False)
-                result = build_book(
-                    root, out, "smoke", force=True, log=messages.append, capture_output=True, timeout=1200
-                )
-            finished = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
-            record.write_text(json.dumps({"result": finished, "messages": messages}))
-    built = json.loads(record.read_text())
-    return SimpleNamespace(
-        result=SimpleNamespace(**built["result"]),
-        messages=built["messages"],
-        html=out / "_build" / "html",
-        runs=out / "runs",
-    )
+    out = tmp_path_factory.mktemp("smoke-book")
+    messages = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LINSTRUCT_RUNS_DIR", str(out / "runs"))
+        patch.delenv("LINSTRUCT_PROFILE", raising=False)
+        patch.delenv("LINSTRUCT_REPOSITORY_URL", raising=False)
+        result = build_book(root, out, "smoke", force=True, log=messages.append, capture_output=True, timeout=1200)
+    return SimpleNamespace(result=result, messages=messages, html=out / "_build" / "html", runs=out / "runs")

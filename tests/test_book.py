@@ -1,30 +1,53 @@
 """The whole book in the smoke profile, the way `make book-clean` builds it (the ``smoke_book``
-fixture of conftest.py, built once per test run and shared with test_reexecution.py): each
-notebook executed (forced, into a fresh cache), then jupyter-book with warnings as errors; each
-chapter's ``results.json`` read back; and the built pages as a reader without a network sees
-them: every page opened in headless Chromium with the network cut off (linstruct.run.page_check)
+fixture of conftest.py), and every chapter checked from that one execution: each notebook
+executed (forced, into a fresh cache), then jupyter-book with warnings as errors; each chapter's
+``results.json`` read back; each executed chapter re-executed by nbval, which must reproduce
+every compared output; each chapter run once more through ``linstruct run`` with two threads,
+whose verdicts must be the same; and the built pages as a reader without a network sees them:
+every page opened in headless Chromium with the network cut off (linstruct.run.page_check)
 typesets its maths and sends no request off the machine, no page links to the placeholder
 repository, every chapter shows its settings and HTML result tables.
 
 A failing chapter, a missing glue key or a dead cross-reference fails the build test, and so
-does a page that Sphinx would have to execute itself (its code not matching the cache).
+does a page that Sphinx would have to execute itself (its code not matching the cache). Every
+test here shares the one build, so they live in one file: ``make test`` (``--dist loadfile``)
+runs a file in one pytest-xdist worker.
 """
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from linstruct.core.claims import VERDICTS
+from linstruct.core.parameters import PROFILE_ENV
 from linstruct.run.book_cache import book_notebooks
 from linstruct.run.page_check import book_pages, check_pages, find_chromium, report_lines
+from linstruct.run.runner import run_chapter
 from linstruct.studies import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).parent
 pytestmark = pytest.mark.book
 PLACEHOLDER = "github.com/linstruct/linstruct"  # the address _config.yml once had; it does not exist
 NOTEBOOKS = [Path(spec.notebook).stem for spec in CHAPTERS.values()]
+
+
+def executed_notebook(smoke_book, chapter: str, out: Path) -> Path:
+    """The notebook of ``chapter`` as the smoke build executed it (from its cache), written to ``out``."""
+    from jupyter_cache import get_cache
+
+    (cache,) = (smoke_book.html.parents[1] / "_build" / ".jupyter_cache").glob("smoke-*")  # the build's one cache
+    path, read = book_notebooks(ROOT)[CHAPTERS[chapter].notebook.removesuffix(".ipynb")]
+    _, notebook = get_cache(cache).merge_match_into_notebook(read)
+    target = out / path.name
+    nbformat.write(notebook, target)
+    return target
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +80,49 @@ def test_results_json(smoke_book, chapter):
         assert claim["verdict"] in VERDICTS
     assert all({"name", "dataset", "accuracy", "target", "reference"} == set(b) for b in record["baselines"])
     assert record["runtime_s"] > 0
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_second_execution_reproduces_outputs(smoke_book, chapter, tmp_path):
+    notebook = executed_notebook(smoke_book, chapter, tmp_path)
+    env = {**os.environ, PROFILE_ENV: "smoke", "LINSTRUCT_THREADS": "1", "LINSTRUCT_RUNS_DIR": str(tmp_path / "runs")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-sanitize-with",
+            str(TESTS / "nbval_sanitize.cfg"),
+            "-q",
+            "--rootdir",
+            str(tmp_path),
+            "-o",
+            "addopts=",
+            str(notebook),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_verdicts_do_not_depend_on_the_thread_count(smoke_book, chapter, tmp_path):
+    """The chapter again through ``linstruct run``'s code path (papermill, an HTML copy,
+    ``results.json``), now with two torch threads: every verdict as in the one-thread build."""
+    spec = CHAPTERS[chapter]
+    record = run_chapter(spec, {"profile": "smoke", "threads": 2}, tmp_path)
+    assert record["parameters"]["threads"] == 2
+    assert (tmp_path / f"{spec.name}.ipynb").exists() and (tmp_path / f"{spec.name}.html").stat().st_size > 10_000
+    one_thread = json.loads((smoke_book.runs / spec.name / "results.json").read_text())
+    assert {c["id"]: c["verdict"] for c in record["claims"]} == {c["id"]: c["verdict"] for c in one_thread["claims"]}
 
 
 @pytest.mark.skipif(find_chromium() is None, reason="needs the Debian package chromium (.ci/run installs it)")

@@ -61,7 +61,7 @@ def test_results_json_records_baselines_and_each_claims_effect(tmp_path):
 def test_claims_html_shows_the_effect_with_its_interval_and_seeds():
     claim = Claim("c", "s", "k", {"gap": 1.0}, [Check.interval_at_most("gap", [0.5, 1.0, 1.5], 2.0)])
     text = claims_html([claim])
-    assert "effect [95% interval]" in text and "1 <small>[-0.242, 2.24]</small>" in text
+    assert "verdict, effect [95% interval]" in text and "1 <small>[-0.242, 2.24]</small>" in text
     assert "3 seed(s), 100% holding" in text
     assert "no check over seeds" in claims_html([Claim("e", "s", "k", {"x": 0.0}, [Check("exact", True)])])
 

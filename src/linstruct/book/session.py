@@ -167,8 +167,8 @@ def effect_html(claim: Claim) -> str:
 
 
 def claims_html(claims: Sequence[Claim]) -> str:
-    """The claims as an HTML table: id, verdict (second, so it stays in view), the headline effect
-    with its 95% interval, statement, criterion with its checks, measured values."""
+    """The claims as an HTML table: id, verdict (second, so it stays in view) over the headline
+    effect with its 95% interval, statement, criterion with its checks, measured values."""
     rows = []
     for c in claims:
         measured = "<br>".join(
@@ -181,15 +181,14 @@ def claims_html(claims: Sequence[Claim]) -> str:
         rows.append(
             "<tr>"
             f"<td><code>{html.escape(c.id)}</code></td>"
-            f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span></td>'
-            f"<td>{effect_html(c)}</td>"
+            f'<td><span class="verdict verdict-{VERDICT_CLASS[c.verdict]}">{c.verdict}</span><br>{effect_html(c)}</td>'
             f"<td>{html.escape(c.statement)}</td>"
             f"<td>{html.escape(c.criterion)}<details><summary>checks</summary><small>{checks}</small></details></td>"
             f"<td><small>{measured}</small></td>"
             "</tr>"
         )
     head = (
-        "<tr><th>claim</th><th>verdict</th><th>effect [95% interval]</th><th>the paper says</th>"
+        "<tr><th>claim</th><th>verdict, effect [95% interval]</th><th>the paper says</th>"
         "<th>our criterion</th><th>measured</th></tr>"
     )
     return f'<table class="linstruct-claims"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
