@@ -43,13 +43,14 @@ def _one_torch_thread_from_the_start():
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    """Every test computes with one torch thread, as every process beside others must (the thread
+    """Every test computes with one torch thread and a seeded global generator, as every process beside others must (the thread
     policy), so exactness tests compare like with like whatever the worker layout; a test that
     changes the count leaves it as it found it."""
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
+    torch.manual_seed(0)  # random test inputs are the same in every run, so a failure can be replayed
     yield
     torch.set_num_threads(before)
 
