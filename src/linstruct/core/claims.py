@@ -251,6 +251,12 @@ class Baseline:
         }
 
 
+def baseline_checks(baselines: Sequence[Baseline]) -> list[Check]:
+    """The gate check of every baseline with a reference (exempt controls have none): a claim resting
+    on these networks shows each against its reference in its verdict row."""
+    return [b.check() for b in baselines if b.target is not None]
+
+
 def _jsonable(value: float) -> float | None:
     value = float(value)
     return None if math.isnan(value) or math.isinf(value) else value

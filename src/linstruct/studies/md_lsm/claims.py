@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Baseline, Check, Claim
+from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Baseline, Check, Claim, baseline_checks
 
 # --- the measure on toys -----------------------------------------------------------------------
 # The estimator takes the best of a few directions, so it sits below the exact optimum; on 100 + 100
@@ -116,10 +116,6 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(defined)) if defined else float("nan")
 
 
-def _baseline_checks(baselines: Sequence[Baseline]) -> list[Check]:
-    return [b.check() for b in baselines if b.target is not None]
-
-
 def estimator_claim(toys: Mapping[str, Sequence[float]], input_rho: float, calibrated: bool) -> Claim:
     """``toys``: the per-seed values of ``experiments.estimator_values``; ``input_rho``: input-space OvO
     rho_P; ``calibrated``: whether the data set is the calibration setting (MNIST-1D, 4000 samples),
@@ -173,7 +169,7 @@ def level_claim(spearman: Mapping[str, Sequence[float]], baselines: Sequence[Bas
         criterion=f"for each activation, the 95% interval over seeds of the Spearman correlation of rho_L(t) and "
         f"training accuracy over checkpoints lies at or above {LEVEL_MIN:g}; the networks at their reference",
         measured=_numbers(measured),
-        checks=checks + _baseline_checks(baselines),
+        checks=checks + baseline_checks(baselines),
         source="abstracts; statistic [Reconstructed]",
         undefined=_undefined(measured, CONSTANT),
     )
@@ -213,7 +209,7 @@ def changes_claim(stats: Mapping[str, Mapping[str, Sequence[float]]], baselines:
         f"table >= {PHI_MIN:g} (beyond the shared trend), and the naive sign agreement >= {AGREEMENT_MIN:g}; "
         "the networks at their reference",
         measured=_numbers(measured),
-        checks=checks + _baseline_checks(baselines),
+        checks=checks + baseline_checks(baselines),
         source="arXiv abstract; statistics [Reconstructed]",
         undefined=undefined,
     )
@@ -246,7 +242,7 @@ def interventional_claim(
         f"averaged over the {LATE_STATES} latest saved states, lies at or above {INTERVENTIONAL_MIN:g}, and "
         "that of the last minus the first hidden layer at or above 0; the networks at their reference",
         measured=_numbers(measured),
-        checks=checks + _baseline_checks(baselines),
+        checks=checks + baseline_checks(baselines),
         source="arXiv abstract; test [Reconstructed]",
         undefined=_undefined(
             measured,
@@ -301,7 +297,7 @@ def depth_claim(final_rho: Mapping[str, Sequence[Sequence[float]]], baselines: S
         f"one hidden layer to the next lies at or above -{DROP_TOLERANCE:g} (no layer drops); the networks at "
         "their reference",
         measured=_numbers(measured),
-        checks=checks + _baseline_checks(baselines),
+        checks=checks + baseline_checks(baselines),
         source="ICLR 2025 abstract",
     )
 
@@ -335,7 +331,7 @@ def activation_claim(
         f"{TRAINED:g}) and raise rho_L by >= {GAIN_MIN:g}; the sigmoid control stalls (<= {STALL_MAX:g}) and "
         f"its rho_L moves <= {CONTROL_GAIN_MAX:g} (direction [Reconstructed]); tanh and relu at their reference",
         measured=_numbers(measured),
-        checks=checks + _baseline_checks(baselines),
+        checks=checks + baseline_checks(baselines),
         source="arXiv abstract; expected direction [Reconstructed]",
     )
 

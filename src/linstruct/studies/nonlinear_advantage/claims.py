@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from linstruct.core.claims import Baseline, Check, Claim
+from linstruct.core.claims import Baseline, Check, Claim, baseline_checks
 
 # ---- what is measured (shared with the runners that produce the inputs) -----------------------
 RHO_STARS = (0.05, 0.1, 0.2)  # budgets of nonlinear units where the advantage is read: small, but not empty
@@ -99,13 +99,6 @@ def per_seed_mean(gaps: Mapping[float, Sequence[float]], rhos: Sequence[float]) 
     return rows.mean(0).tolist()
 
 
-def _baseline_checks(baselines: Sequence[Baseline]) -> list[Check]:
-    """The failed check of every baseline below its reference (a claim judged on an undertrained net says
-    little). A baseline at its reference adds no check: under the rule "some pass, some fail" a passing
-    baseline would lift a claim whose every criterion fails to partly; the baselines table shows it."""
-    return [b.check() for b in baselines if b.met is False]
-
-
 def advantage_claim(
     gaps_early: Mapping[float, Sequence[float]],
     gaps_long: Mapping[float, Sequence[float]],
@@ -143,7 +136,7 @@ def advantage_claim(
         f"over rho = {', '.join(map(str, RHO_STARS))}; the 95% interval over seeds at or above {MIN_GAP:g} "
         f"point in both (partly: straddling it); the dense CNN at its reference",
         measured=measured,
-        checks=[*checks, *_baseline_checks(baselines)],
+        checks=[*checks, *baseline_checks(baselines)],
         source="ICML abstract; criterion [Reconstructed]",
         undefined=undefined,
     )
@@ -214,7 +207,7 @@ def unused_capacity_claim(
             "rho_95": float(np.mean(rho_95)),
             "dense": dense,
         },
-        checks=[check, *_baseline_checks(baselines)],
+        checks=[check, *baseline_checks(baselines)],
         source="ICML abstract; criterion [Reconstructed]",
     )
 
@@ -262,7 +255,7 @@ def difficulty_claim(
             ),
             Check.interval_at_most("digits gap, mean over its budgets (points)", easy, EASY_GAP),
             Check.interval_at_least("digits gap, mean over its budgets (points)", easy, -EASY_GAP),
-            *_baseline_checks(baselines),
+            *baseline_checks(baselines),
         ],
         source="v1 abstract; criterion [Reconstructed]",
     )
@@ -302,7 +295,7 @@ def timing_claim(
         f"{TIMING_SHARE:g} x the late gap; its 95% interval at or above 0 (the mid run keeps at least "
         f"{100 * TIMING_SHARE:g}% of the late advantage), and the late gap's interval above 0; a hypothesis check",
         measured={f"gap_mid_{key}": mid, f"gap_late_{key}": late, "share": share},
-        checks=[*checks, *_baseline_checks(baselines)],
+        checks=[*checks, *baseline_checks(baselines)],
         source="ICML abstract; criterion [Reconstructed]",
         undefined=undefined,
     )
@@ -335,7 +328,7 @@ def collapse_claim(
         f"lost at half the knee's APL at or above {COLLAPSE_LOSS:g}% (partly: straddling); the dense CNN at its "
         "reference",
         measured={"apl_full": float(apl_full), "apl_knee": float(np.mean(knees)), "loss_at_half_knee": loss},
-        checks=[*checks, *_baseline_checks(baselines)],
+        checks=[*checks, *baseline_checks(baselines)],
         source="v1 abstract; criterion [Reconstructed]",
         undefined={"loss_at_half_knee": "no seed's dense net is better than its linear net"} if not kept else {},
     )
@@ -372,7 +365,7 @@ def core_claim(
         },
         checks=[
             Check.interval_at_most("distance of p_l from the median profile", deviation.tolist(), CORE_DEVIATION),
-            *_baseline_checks(baselines),
+            *baseline_checks(baselines),
         ],
         source="ICML abstract; criterion [Reconstructed]",
         undefined={"max_layer_spread": "one seed: no spread across seeds"} if math.isnan(spread) else {},

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linstruct.core.claims import Baseline, Check, Claim
+from linstruct.core.claims import Baseline, Check, Claim, baseline_checks
 
 # Accuracies are ratios of counts, so a gap can sit exactly on the tolerance (20 of 1000 test examples
 # = 2 points); gaps are rounded to this many decimals so that float noise does not decide such a case.
@@ -75,6 +75,6 @@ def probe_claim(
         f"or below {TOLERANCE_POINTS:g} points (partly: it straddles {TOLERANCE_POINTS:g}); every network "
         "at its reference accuracy",
         measured=measured,
-        checks=[*checks, *(b.check() for b in baselines if b.target is not None)],
+        checks=[*checks, *baseline_checks(baselines)],
         source="the book's own sanity claim (the network's head is itself a linear probe)",
     )
