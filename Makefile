@@ -7,7 +7,7 @@ export PATH := $(BIN):$(PATH)
 # Batch execution: no progress bars, static widgets (outputs must not differ between runs).
 export LINSTRUCT_INTERACTIVE := 0
 
-.PHONY: setup book book-clean test unit lint bench bench-build bench-engine lock clean
+.PHONY: setup book book-clean test unit lint bench bench-build bench-engine bench-chapters lock clean
 
 # --no-compile: Python compiles only the modules it imports, when first imported (pip would compile
 # every file of every package: about 40 s of CPU of a 90 s set-up here).
@@ -51,6 +51,10 @@ bench-build: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_training.py
+
+# Every chapter in the book profile, one at a time on one thread: time, seeds, verdicts, baselines.
+bench-chapters: setup
+	$(BIN)/python benchmarks/bench_chapters.py
 
 bench-engine: setup
 	$(BIN)/python benchmarks/bench_engine.py

@@ -86,3 +86,13 @@ def test_settings_table_lists_every_parameter_once_with_its_resolved_value():
     assert list(run.settings()["parameter"]) == spec_names
     assert run.settings().set_index("parameter").loc["threads", "value"] == "–"  # unset: the thread policy
     assert html == start_chapter("toolkit", {"profile": "smoke", "threads": None}).settings_table().data
+
+
+def test_finish_keeps_the_claims_for_the_glance_figure_which_needs_them(tmp_path):
+    run = start_chapter("toolkit", profile="smoke", output_dir=str(tmp_path), threads=1)
+    with pytest.raises(RuntimeError, match="call finish first"):
+        run.glue_glance()
+    claim = Claim("c", "the paper says", "our test", {"x": 1.5}, [Check.interval_at_least("x", [1.0, 2.0], 0.5)])
+    run.finish([claim])
+    assert run.claims == [claim]
+    run.glue_glance()  # glues the figure (a display with the glue key) without raising

@@ -154,8 +154,11 @@ def test_record_reports_the_headline_effect():
     record = json.loads(json.dumps(Claim("c", "s", "k", {"gap": 2.0}, checks).as_record()))
     assert record["effect"] == 2.0 and record["seeds"] == 3 and record["seed_share"] == 1.0
     assert record["per_seed"] == [1.0, 2.0, 3.0] and len(record["interval"]) == 2
+    assert record["threshold"] == 0.5 and record["side"] == ">="
     plain = Claim("c", "s", "k", {"gap": 2.0}, [Check("exact", True)]).as_record()
     assert plain["effect"] is None and plain["interval"] is None and plain["seeds"] is None
+    assert plain["threshold"] is None and plain["side"] is None
+    assert Check.interval_at_most("loss", [1.0], 2.0).side == "<="
 
 
 def test_baseline_records_and_checks_its_reference():

@@ -57,10 +57,11 @@ def _is_colorbar(ax) -> bool:
     return hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>"
 
 
-def glue_figure(key: str, fig: matplotlib.figure.Figure) -> None:
+def glue_figure(key: str, fig: matplotlib.figure.Figure, display: bool = True) -> None:
     """Glue ``fig`` under ``key`` for a ``{glue:figure}`` with a numbered caption.
 
-    The figure is also displayed, so it shows in JupyterLab; give the cell the tags
+    The figure is also displayed (unless ``display=False``: a figure shown only on another
+    page), so it shows in JupyterLab; give the cell the tags
     ``remove-output`` (the book shows the numbered figure instead) and
     ``nbval-ignore-output`` (PNG bytes are not stable across runs).
     """
@@ -70,5 +71,5 @@ def glue_figure(key: str, fig: matplotlib.figure.Figure) -> None:
     problems = unlabelled_axes(fig)
     if problems:
         raise ValueError(f"figure {key!r} needs a title and labelled axes: " + "; ".join(problems))
-    glue(key, fig, display=True)
+    glue(key, fig, display=display)
     plt.close(fig)

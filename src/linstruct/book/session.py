@@ -3,8 +3,8 @@
 A chapter notebook calls :func:`start_chapter` right after its ``parameters`` cell,
 which validates the parameters (before any training), applies the thread policy,
 seeds everything and sets the plotting style, and :meth:`ChapterRun.finish` at the
-end, which shows the claims table, glues every number the prose quotes and writes
-``results.json``.
+end, which shows the claims table, glues every number the prose quotes, the claims
+table and their at-a-glance figure and badges for the scorecard, and writes ``results.json``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 import pandas as pd
 
 from linstruct import __version__
-from linstruct.book.plotting import set_style
+from linstruct.book.glance import VERDICT_CLASS, badges_html, forest_figure
+from linstruct.book.plotting import glue_figure, set_style
 from linstruct.book.tables import show_table
 from linstruct.core.claims import Baseline, Claim
 from linstruct.core.parameters import Config
@@ -58,6 +59,7 @@ class ChapterRun:
     threads: int
     device: Any  # the torch.device every tensor of the run lives on (from the ``device`` parameter)
     started: float = field(default_factory=time.perf_counter)
+    claims: list[Claim] = field(default_factory=list)  # set by :meth:`finish`
 
     def settings(self) -> pd.DataFrame:
         """The parameters this run used, one row each (``output_dir`` left out: a path is no
@@ -107,7 +109,18 @@ class ChapterRun:
         table = HTML(claims_html(claims))
         glue(f"{self.chapter}_claims", table, display=False)
         display(table)
+        glue(f"{self.chapter}_badges", HTML(badges_html(claims)), display=False)
+        self.claims = list(claims)
         return self.write_results(claims, baselines)
+
+    def glue_glance(self) -> None:
+        """Glue the scorecard's at-a-glance figure of the claims that :meth:`finish` judged, shown
+        only on the scorecard. Call it in a cell of its own, tagged ``remove-cell`` and
+        ``nbval-ignore-output`` (a figure's bytes are not compared)."""
+        if not self.claims:
+            raise RuntimeError("glue_glance() shows the claims of finish(): call finish first")
+        title = f"{get_chapter(self.chapter).title}: claims at a glance"
+        glue_figure(f"{self.chapter}_glance", forest_figure(self.claims, title), display=False)
 
     def write_results(self, claims: Sequence[Claim], baselines: Sequence[Baseline] = ()) -> Path:
         """Write ``results.json`` (chapter, profile, parameters, claims, baselines, runtime) and return its path."""
@@ -148,9 +161,6 @@ def start_chapter(chapter: str, namespace: Mapping[str, Any] | None = None, **gi
     seed_everything(config.seed)
     set_style()
     return ChapterRun(spec.name, config, threads, device)
-
-
-VERDICT_CLASS = {"reproduced": "reproduced", "partly reproduced": "partly", "not reproduced": "not"}
 
 
 def effect_html(claim: Claim) -> str:

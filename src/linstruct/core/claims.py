@@ -78,6 +78,8 @@ class Check:
     effect: Effect | None = None
     seed_share: float | None = None
     gate: bool = False  # a baseline check: it can lower the verdict, never raise it
+    bound: float | None = None  # the threshold a check over seeds compares its interval with...
+    side: str | None = None  # ...and the claim's side of it: ">=" or "<="
 
     @classmethod
     def interval_at_least(cls, name: str, values: Sequence[float], bound: float) -> Check:
@@ -86,7 +88,7 @@ class Check:
         low, high = effect.interval
         text = f"{name} = {effect.mean:.4g} [{low:.4g}, {high:.4g}] >= {bound:g} over {effect.seeds} seed(s)"
         share = fraction_holding([v >= bound for v in effect.values])
-        return cls(text, low >= bound, high >= bound, effect, share)
+        return cls(text, low >= bound, high >= bound, effect, share, bound=float(bound), side=">=")
 
     @classmethod
     def interval_at_most(cls, name: str, values: Sequence[float], bound: float) -> Check:
@@ -95,7 +97,7 @@ class Check:
         low, high = effect.interval
         text = f"{name} = {effect.mean:.4g} [{low:.4g}, {high:.4g}] <= {bound:g} over {effect.seeds} seed(s)"
         share = fraction_holding([v <= bound for v in effect.values])
-        return cls(text, high <= bound, low <= bound, effect, share)
+        return cls(text, high <= bound, low <= bound, effect, share, bound=float(bound), side="<=")
 
     @classmethod
     def baseline(cls, name: str, accuracy: float, target: float) -> Check:
@@ -187,8 +189,9 @@ class Claim:
         return next((c for c in self.checks if c.effect is not None), None)
 
     def as_record(self) -> dict:
-        """The claim as stored in ``results.json``: ``effect``, ``interval`` (95%), ``seeds`` and
-        ``seed_share`` are its headline check's (None for a claim without a check over seeds)."""
+        """The claim as stored in ``results.json``: ``effect``, ``interval`` (95%), ``seeds``,
+        ``seed_share``, ``threshold`` and ``side`` (">=" or "<=") are its headline check's (None for
+        a claim without a check over seeds)."""
         headline = self.headline
         effect = None if headline is None else headline.effect
         return {
@@ -204,6 +207,8 @@ class Claim:
             "per_seed": None if effect is None else list(effect.values),
             "seeds": None if effect is None else effect.seeds,
             "seed_share": None if headline is None else headline.seed_share,
+            "threshold": None if headline is None else headline.bound,
+            "side": None if headline is None else headline.side,
         }
 
 

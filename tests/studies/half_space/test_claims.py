@@ -5,7 +5,7 @@ import statistics
 
 import pytest
 
-from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED
+from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Baseline
 from linstruct.studies.half_space import claims as c
 
 INF = math.inf
@@ -24,125 +24,148 @@ def test_path_claim_judges_the_worst_error_inclusively(worst, verdict):
     assert claim.verdict == verdict and claim.measured["max_relative_error"] == worst
 
 
+# ---------------------------------------------------------------- intervals over seeds
+FIVE = 5  # constant per-seed values: the interval is the value itself, so the boundary is exact
+
+
+def same(value, n=FIVE):
+    return [value] * n
+
+
+def straddling(centre, n=FIVE):
+    """Per-seed values whose 95% interval contains ``centre`` (mean centre, spread +-1)."""
+    return [centre + d for d in (-1.0, 1.0, 0.0, -0.5, 0.5)][:n]
+
+
+def test_log10_mse_floors_an_exact_fit():
+    assert c.log10_mse([0.01, 0.0]) == [pytest.approx(-2.0), pytest.approx(math.log10(c.MSE_FLOOR))]
+
+
 # ---------------------------------------------------------------- the DLGN learns
 def learns(**change):
     values = (
         dict(
-            dlgn_steps=[100.0, 200.0, 300.0],
-            dlgn_final=[0.003, 0.002, 0.004],
-            relu_final=[0.001, 0.001, 0.001],
-            dln_final=[0.3, 0.3, 0.3],
+            dlgn_steps=same(100.0),
+            dlgn_final=same(0.003),
+            relu_final=same(0.001),
+            dln_final=same(0.3),
         )
         | change
     )
     return c.learns_claim(**values)
 
 
-def test_learns_claim_all_pass():
-    claim = learns()
+def test_learns_claim_all_pass_and_reports_the_dlgn_log_mse():
+    claim = learns(dlgn_steps=[100.0, 200.0, INF, 300.0, 400.0])
     assert claim.verdict == REPRODUCED and statuses(claim) == ["pass", "pass", "pass"]
-    assert claim.measured["dlgn_seeds_converged"] == 1.0 and claim.measured["dlgn_median_final_mse"] == 0.003
+    assert claim.measured["dlgn_seeds_converged"] == 0.8 and claim.measured["dlgn_median_final_mse"] == 0.003
+    assert claim.headline.effect.mean == pytest.approx(math.log10(0.003)) and claim.headline.effect.seeds == FIVE
 
 
 @pytest.mark.parametrize(
-    "steps,status",
+    "dlgn,status",
     [
-        ([100.0, 200.0, INF], "pass"),  # exactly 2 of 3
-        ([100.0, INF, INF], "partly"),  # exactly 1 of 3
-        ([INF, INF, INF], "fail"),
+        (same(c.CONVERGED_MSE), "pass"),  # exactly at the level
+        (same(0.0101), "fail"),
+        ([0.001, 0.001, 0.001, 0.001, 0.5], "partly"),  # one poor seed widens the interval across the level
     ],
 )
-def test_learns_claim_share_of_converged_dlgn_seeds(steps, status):
-    claim = learns(dlgn_steps=steps)
+def test_learns_claim_dlgn_interval(dlgn, status):
+    claim = learns(dlgn_final=dlgn)
     assert statuses(claim)[0] == status
     assert claim.verdict == (REPRODUCED if status == "pass" else PARTLY)
 
 
-@pytest.mark.parametrize("relu,status", [([0.001, c.CONVERGED_MSE, 0.5], "pass"), ([0.001, 0.0101, 0.5], "fail")])
-def test_learns_claim_relu_median_is_at_most_the_level(relu, status):
+@pytest.mark.parametrize("relu,status", [(same(c.CONVERGED_MSE), "pass"), (same(0.0101), "fail")])
+def test_learns_claim_relu_is_at_most_the_level(relu, status):
     assert statuses(learns(relu_final=relu))[1] == status
 
 
-@pytest.mark.parametrize("dln,status", [([c.LINEAR_FLOOR_MSE, 0.3, 0.3], "pass"), ([0.2499, 0.3, 0.3], "fail")])
+@pytest.mark.parametrize("dln,status", [(same(c.LINEAR_FLOOR_MSE), "pass"), (same(0.2499), "fail")])
 def test_learns_claim_deep_linear_floor_is_inclusive(dln, status):
     assert statuses(learns(dln_final=dln))[2] == status
 
 
 def test_learns_claim_nothing_passes():
-    claim = learns(dlgn_steps=[INF, INF, INF], relu_final=[0.02] * 3, dln_final=[0.2] * 3)
+    claim = learns(dlgn_final=same(0.05), relu_final=same(0.02), dln_final=same(0.2))
     assert claim.verdict == NOT_REPRODUCED and statuses(claim) == ["fail", "fail", "fail"]
 
 
 # ---------------------------------------------------------------- frozen gating stalls
 @pytest.mark.parametrize(
-    "learned,frozen,verdict",
+    "learned,frozen,expected",
     [
-        ([0.003, 0.003], [0.24, 0.11], REPRODUCED),
-        ([0.003, 0.003], [0.24, c.FROZEN_STALLED_MSE], PARTLY),  # frozen must be strictly above 0.1
-        ([0.003, c.CONVERGED_MSE], [0.24, 0.24], PARTLY),  # learned must be strictly below 0.01
-        ([0.009, 0.009], [0.1001, 0.1001], REPRODUCED),
-        ([0.003, 0.02, 0.02], [0.24, 0.24, 0.24], NOT_REPRODUCED),  # 1 of 3 < half
-        ([0.02, 0.02], [0.24, 0.05], NOT_REPRODUCED),
+        (same(0.003), same(0.24), ["pass", "pass"]),
+        (same(0.003), same(c.FROZEN_STALLED_MSE), ["pass", "pass"]),  # the stall level is inclusive
+        (same(0.003), same(0.0999), ["fail", "pass"]),
+        (same(0.003), [0.01, 0.3, 0.3, 0.3, 0.01], ["partly", "pass"]),
+        (same(c.CONVERGED_MSE), same(0.24), ["pass", "pass"]),
+        (same(0.02), same(0.05), ["fail", "fail"]),
     ],
 )
-def test_frozen_claim_per_seed_strict_thresholds(learned, frozen, verdict):
+def test_frozen_claim_intervals(learned, frozen, expected):
     claim = c.frozen_claim(learned, frozen, beta=4.0)
-    assert claim.verdict == verdict
+    assert statuses(claim) == expected
     assert claim.measured["frozen_median_final_mse"] == statistics.median(frozen)
 
 
 def test_frozen_claim_needs_aligned_seeds():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="one value per seed"):
         c.frozen_claim([0.003, 0.003], [0.24], beta=4.0)
 
 
 # ---------------------------------------------------------------- overlap kernel changes
 @pytest.mark.parametrize(
-    "learned,frozen,verdict",
+    "learned,frozen,expected",
     [
-        ([0.9, c.KERNEL_CHANGE_MIN], [0.0, 0.0], REPRODUCED),  # exactly 0.3 counts
-        ([0.9, 0.2999], [0.0, 0.0], PARTLY),
-        ([0.9, 0.9], [0.0, 1e-12], PARTLY),  # frozen gating must leave the kernel exactly unchanged
-        ([0.1, 0.9, 0.9], [0.0, 1e-12, 1e-12], NOT_REPRODUCED),
+        (same(c.KERNEL_CHANGE_MIN), same(0.0), ["pass", "pass"]),  # exactly 0.3 counts
+        (same(0.2999), same(0.0), ["fail", "pass"]),
+        ([0.1, 0.9, 0.9, 0.9, 0.9], same(0.0), ["partly", "pass"]),
+        (same(0.9), [0.0, 1e-12, 0.0, 0.0, 0.0], ["pass", "fail"]),  # frozen gating must leave it exactly unchanged
     ],
 )
-def test_kernel_change_claim(learned, frozen, verdict):
+def test_kernel_change_claim(learned, frozen, expected):
     claim = c.kernel_change_claim(learned, frozen, {"relu": 0.5, "dlgn": 0.7})
-    assert claim.verdict == verdict
+    assert statuses(claim) == expected
     assert claim.measured["ntk_change_dlgn"] == 0.7 and claim.measured["frozen_max_change"] == max(frozen)
 
 
 # ---------------------------------------------------------------- smooth-region allocation
 @pytest.mark.parametrize(
-    "r_final,bottom_final,verdict",
+    "r_final,bottom_final,expected",
     [
-        ([3.0, 3.0], [0.5, 0.5], REPRODUCED),  # gain exactly 1.5
-        ([3.0, 2.9], [0.5, 0.5], PARTLY),  # gain 1.45 in one seed
-        ([3.0, 3.0], [0.5, 1.0], PARTLY),  # bottom block must strictly decrease
-        ([2.9, 2.9], [0.5, 0.5], NOT_REPRODUCED),
+        (same(3.0), same(0.5), ["pass", "pass"]),  # gain exactly 1.5
+        (same(2.9), same(0.5), ["fail", "pass"]),
+        ([3.0, 3.0, 3.0, 3.0, 1.0], same(0.5), ["partly", "pass"]),
+        (same(3.0), [0.5, 0.5, 0.5, 1.0, 1.0], ["pass", "partly"]),  # the bottom block must strictly fall
+        (same(3.0), [0.5, 1.0, 1.0, 1.0, 1.0], ["pass", "fail"]),
     ],
 )
-def test_allocation_claim(r_final, bottom_final, verdict):
+def test_allocation_claim(r_final, bottom_final, expected):
     claim = c.allocation_claim(
-        r_initial=[2.0, 2.0], r_final=r_final, bottom_initial=[1.0, 1.0], bottom_final=bottom_final
+        r_initial=same(2.0), r_final=r_final, bottom_initial=same(1.0), bottom_final=bottom_final
     )
-    assert claim.verdict == verdict
+    assert statuses(claim) == expected
     assert claim.measured["min_R_gain"] == min(r_final) / 2.0 and claim.measured["median_R0"] == 2.0
 
 
-def test_allocation_claim_marks_an_empty_bottom_block_undefined():
+def test_allocation_claim_leaves_infinite_gains_out_and_marks_them_undefined():
     claim = c.allocation_claim(
-        r_initial=[2.0, 2.0], r_final=[INF, INF], bottom_initial=[1.0, 1.0], bottom_final=[0.0, 0.0]
+        r_initial=same(2.0), r_final=[INF, 4.0, 4.0, 4.0, 4.0], bottom_initial=same(1.0), bottom_final=same(0.5)
     )
-    assert claim.verdict == REPRODUCED
-    assert set(claim.undefined) == {"median_R_gain", "min_R_gain", "median_R_final"}
+    assert claim.verdict == REPRODUCED and "1 infinite left out" in claim.checks[0].description
+    assert claim.headline.effect.seeds == 4
+    every = c.allocation_claim(r_initial=same(2.0), r_final=same(INF), bottom_initial=same(1.0), bottom_final=same(0.0))
+    assert every.verdict == REPRODUCED and every.headline is None  # judged as a share of seeds
+    assert set(every.undefined) == {"median_R_gain", "min_R_gain", "median_R_final"}
 
 
 # ---------------------------------------------------------------- ReLU analogue
 @pytest.mark.parametrize(
-    "gains,verdict", [([1.0001, 5.0], REPRODUCED), ([c.RELU_R_GAIN_MIN, 5.0], PARTLY), ([1.0, 0.9], NOT_REPRODUCED)]
+    "gains,verdict",
+    [(same(c.RELU_R_GAIN_MIN), REPRODUCED), (straddling(1.0), PARTLY), (same(0.9), NOT_REPRODUCED)],
 )
-def test_relu_analogue_claim_needs_a_gain_strictly_above_one(gains, verdict):
+def test_relu_analogue_claim(gains, verdict):
     assert c.relu_analogue_claim(gains).verdict == verdict
 
 
@@ -151,13 +174,13 @@ def clustering(**change):
     values = (
         dict(
             depth=3,
-            last_init=[2.0],
-            last_final=[1.0],
-            first_init=[5.0],
-            first_final=[5.0],
-            last_near_90=[0.5],
-            sf_last_init=[2.0],
-            sf_last_final=[2.0],
+            last_init=same(2.0),
+            last_final=same(1.0),
+            first_init=same(5.0),
+            first_final=same(5.0),
+            last_near_90=same(0.5),
+            sf_last_init=same(2.0),
+            sf_last_final=same(2.0),
         )
         | change
     )
@@ -165,107 +188,90 @@ def clustering(**change):
 
 
 @pytest.mark.parametrize(
-    "change,verdict",
+    "change,expected",
     [
-        ({}, REPRODUCED),
-        ({"last_final": [1.4]}, REPRODUCED),  # entropy ratio exactly 0.7 counts
-        ({"last_final": [1.5]}, NOT_REPRODUCED),
-        ({"depth": 1}, NOT_REPRODUCED),  # one layer has no later layers
-        ({"first_final": [5.5]}, REPRODUCED),  # layer 1 changes by 10%
-        ({"first_final": [6.0]}, NOT_REPRODUCED),  # exactly 20% is too much
-        ({"first_final": [1.0], "first_init": [1.0]}, NOT_REPRODUCED),  # last layer must end strictly below layer 1
-        ({"last_near_90": [c.NEAR_VERTICAL_SHARE_MIN]}, REPRODUCED),
-        ({"last_near_90": [0.29]}, NOT_REPRODUCED),
-        ({"sf_last_final": [1.41]}, REPRODUCED),
-        ({"sf_last_final": [1.4]}, NOT_REPRODUCED),  # the control must stay strictly above 0.7
+        ({}, ["pass"] * 4),
+        ({"last_final": same(1.4)}, ["pass"] * 4),  # entropy ratio exactly 0.7 counts
+        ({"last_final": same(1.5)}, ["pass", "fail", "pass", "pass"]),
+        ({"last_final": [1.0, 1.0, 1.0, 1.0, 1.9]}, ["pass", "partly", "pass", "pass"]),
+        ({"depth": 1}, ["fail", "pass", "pass", "pass"]),  # one layer has no later layers
+        ({"first_final": same(5.5)}, ["pass"] * 4),  # layer 1 changes by 10%
+        ({"first_final": same(6.0)}, ["pass", "pass", "pass", "fail"]),  # exactly 20% is too much
+        ({"first_final": same(1.0), "first_init": same(1.0)}, ["pass", "pass", "pass", "fail"]),  # last below layer 1
+        ({"last_near_90": same(c.NEAR_VERTICAL_SHARE_MIN)}, ["pass"] * 4),
+        ({"last_near_90": [0.29, 0.29, 0.5, 0.5, 0.5]}, ["pass", "pass", "pass", "partly"]),
+        ({"sf_last_final": same(1.4)}, ["pass"] * 4),  # the control's bound is inclusive
+        ({"sf_last_final": same(1.3)}, ["pass", "pass", "fail", "pass"]),
     ],
 )
-def test_clustering_claim_thresholds(change, verdict):
-    assert clustering(**change).verdict == verdict
-
-
-def test_clustering_claim_share_of_seeds():
-    two = dict(
-        last_init=[2.0, 2.0],
-        last_final=[1.0, 1.9],
-        first_init=[5.0, 5.0],
-        first_final=[5.0, 5.0],
-        last_near_90=[0.5, 0.5],
-        sf_last_init=[2.0, 2.0],
-        sf_last_final=[2.0, 2.0],
-    )
-    claim = clustering(**two)
-    assert claim.verdict == PARTLY and claim.measured["seeds_holding"] == 0.5
-    assert claim.measured["median_last_layer_entropy_ratio"] == pytest.approx(0.725)
+def test_clustering_claim_checks(change, expected):
+    assert statuses(clustering(**change)) == expected
 
 
 def test_clustering_claim_zero_initial_entropy_is_undefined():
-    claim = clustering(last_init=[0.0])
-    assert claim.verdict == NOT_REPRODUCED and "median_last_layer_entropy_ratio" in claim.undefined
+    claim = clustering(last_init=same(0.0))
+    assert "median_last_layer_entropy_ratio" in claim.undefined and statuses(claim)[1] == "fail"
 
 
 # ---------------------------------------------------------------- frozen versus beta
-def beta_run(learned_steps=100.0, frozen_steps=INF, learned_mse=0.003, frozen_mse=0.01):
-    return {
-        "learned_steps": learned_steps,
-        "frozen_steps": frozen_steps,
-        "learned_mse": learned_mse,
-        "frozen_mse": frozen_mse,
-    }
+def beta_run(learned=0.2, frozen=1.0):
+    return {"learned_mse": same(learned), "frozen_mse": same(frozen)}
 
 
 @pytest.mark.parametrize(
-    "run,holds",
+    "run,status",
     [
-        (beta_run(), True),  # frozen never converges
-        (beta_run(frozen_steps=300.0), True),  # exactly 3x the steps
-        (beta_run(frozen_steps=299.0), False),
-        (beta_run(learned_steps=INF, learned_mse=1.0, frozen_mse=5.0), True),  # exactly 5x the MSE
-        (beta_run(learned_steps=INF, learned_mse=1.0, frozen_mse=4.99), False),
-        (beta_run(frozen_steps=200.0, learned_mse=1.0, frozen_mse=5.0), True),
+        (beta_run(learned=0.2, frozen=1.0), "pass"),  # exactly 5x the MSE
+        (beta_run(learned=0.2, frozen=0.99), "fail"),
+        ({"learned_mse": same(0.002), "frozen_mse": [0.002, 0.1, 0.1, 0.1, 0.002]}, "partly"),
+        (beta_run(learned=0.0, frozen=0.01), "pass"),  # an exact fit counts as a very good one
     ],
 )
-def test_beta_claim_per_beta_criterion(run, holds):
+def test_beta_claim_per_beta_interval(run, status):
     claim = c.beta_claim({4.0: run})
-    assert claim.verdict == (REPRODUCED if holds else NOT_REPRODUCED)
-    assert claim.measured["beta_4_final_mse_ratio"] == run["frozen_mse"] / run["learned_mse"]
+    assert statuses(claim) == [status]
+    assert "beta_4_log10_mse_ratio" in claim.measured
 
 
 def test_beta_claim_judges_only_betas_up_to_ten():
-    failing = beta_run(frozen_steps=100.0)
+    failing = beta_run(frozen=0.2)
     assert c.beta_claim({c.BETA_JUDGED_MAX: beta_run(), 30.0: failing}).verdict == REPRODUCED
     assert c.beta_claim({c.BETA_JUDGED_MAX: failing, 30.0: beta_run()}).verdict == NOT_REPRODUCED
     half = c.beta_claim({1.0: beta_run(), 0.5: failing})
-    assert half.verdict == PARTLY and "beta_0p5_final_mse_ratio" in half.measured
+    assert half.verdict == PARTLY and "beta_0p5_log10_mse_ratio" in half.measured
+    assert half.headline.description.startswith("beta 0.5")  # the smallest beta is the headline
 
 
-def test_beta_claim_undefined_values():
-    none_judged = c.beta_claim({30.0: beta_run()})
-    assert none_judged.verdict == NOT_REPRODUCED and "share_of_betas_holding" in none_judged.undefined
-    exact_fit = c.beta_claim({4.0: beta_run(learned_mse=0.0)})
-    assert exact_fit.verdict == REPRODUCED and "beta_4_final_mse_ratio" in exact_fit.undefined
+def test_beta_claim_with_no_judged_beta_is_not_reproduced():
+    claim = c.beta_claim({30.0: beta_run()})
+    assert claim.verdict == NOT_REPRODUCED and "nothing to judge" in claim.checks[0].description
 
 
 # ---------------------------------------------------------------- features are indicators
 @pytest.mark.parametrize(
     "main,top,expected",
     [
-        ([0.05, c.HARD_GATE_MSE_MAX, 0.2], c.HARD_GATE_MSE_MAX, ["pass", "pass"]),  # both exactly at 0.1
-        ([0.05, 0.1001, 0.2], 0.05, ["fail", "pass"]),
-        ([1.36, 1.4, 1.3], 0.105, ["fail", "fail"]),
+        (same(c.HARD_GATE_MSE_MAX), same(c.HARD_GATE_MSE_MAX), ["pass", "pass"]),  # both exactly at 0.1
+        (same(0.1001), same(0.05), ["fail", "pass"]),
+        ([0.01, 0.01, 0.01, 0.01, 1.0], same(0.05), ["partly", "pass"]),
+        (same(1.4), same(0.105), ["fail", "fail"]),
     ],
 )
 def test_hard_gate_claim(main, top, expected):
-    claim = c.hard_gate_claim(main, {4.0: 1.0, 30.0: top}, beta=4.0)
+    claim = c.hard_gate_claim(main, top, beta=4.0, top_beta=30.0)
     assert statuses(claim) == expected
-    assert claim.verdict == {2: REPRODUCED, 1: PARTLY, 0: NOT_REPRODUCED}[expected.count("pass")]
-    assert claim.measured["hard_gate_mse_largest_beta"] == top
+    assert claim.measured["hard_gate_mse_largest_beta"] == statistics.median(top)
+    assert claim.headline.effect.values == tuple(main)
 
 
 # ---------------------------------------------------------------- Fashion-MNIST
-def fashion(dlgn=70.0, relu=70.0, frozen=60.0, dln=60.0, init=1.0, final=1.2):
+def fashion(dlgn=87.0, relu=87.0, frozen=80.0, dln=80.0, init=1.0, final=1.2, baselines=()):
     return c.fashion_claim(
-        {"dlgn": [dlgn, dlgn], "relu": [relu, relu], "frozen": [frozen], "dln": [dln]}, init, final, "fashion-mnist"
+        {"dlgn": same(dlgn), "relu": same(relu), "frozen": same(frozen), "dln": same(dln)},
+        init,
+        final,
+        "fashion-mnist",
+        baselines,
     )
 
 
@@ -273,11 +279,11 @@ def fashion(dlgn=70.0, relu=70.0, frozen=60.0, dln=60.0, init=1.0, final=1.2):
     "change,expected",
     [
         ({}, ["pass"] * 4),
-        ({"relu": 73.0}, ["pass"] * 4),  # exactly 3 points behind ReLU
-        ({"relu": 73.5}, ["fail", "pass", "pass", "pass"]),
-        ({"dln": 70.0, "frozen": 70.0}, ["pass"] * 4),  # ties with the controls count
-        ({"dln": 70.5}, ["pass", "fail", "pass", "pass"]),
-        ({"frozen": 70.5}, ["pass", "pass", "fail", "pass"]),
+        ({"relu": 90.0}, ["pass"] * 4),  # exactly 3 points behind ReLU
+        ({"relu": 90.5}, ["fail", "pass", "pass", "pass"]),
+        ({"dln": 87.0, "frozen": 87.0}, ["pass"] * 4),  # ties with the controls count
+        ({"dln": 87.5}, ["pass", "fail", "pass", "pass"]),
+        ({"frozen": 87.5}, ["pass", "pass", "fail", "pass"]),
         ({"final": 1.0}, ["pass"] * 4),  # an unchanged class ratio counts
         ({"final": 0.99}, ["pass", "pass", "pass", "fail"]),
     ],
@@ -288,12 +294,33 @@ def test_fashion_claim_checks(change, expected):
     assert claim.verdict == (REPRODUCED if expected == ["pass"] * 4 else PARTLY)
 
 
-def test_fashion_claim_nothing_passes_and_means_over_seeds():
-    claim = fashion(dlgn=10.0, relu=90.0, frozen=50.0, dln=50.0, final=0.5)
-    assert claim.verdict == NOT_REPRODUCED
-    mixed = c.fashion_claim({"dlgn": [60.0, 80.0], "relu": [70.0], "frozen": [0.0], "dln": [0.0]}, 1.0, 2.0, "digits")
-    assert mixed.measured["dlgn_accuracy"] == 70.0 and mixed.measured["class_ratio_gain"] == 2.0
-    assert "digits" in mixed.criterion
+def test_fashion_claim_pairs_seeds_and_the_gap_interval_can_straddle():
+    claim = c.fashion_claim(
+        {"dlgn": [84.0, 88.0, 86.0, 85.0, 87.0], "relu": same(88.0), "frozen": same(80.0), "dln": same(80.0)},
+        1.0,
+        1.2,
+        "fashion-mnist",
+    )
+    assert claim.headline.effect.values == (-4.0, 0.0, -2.0, -3.0, -1.0) and statuses(claim)[0] == "partly"
+    assert claim.measured["dlgn_accuracy"] == 86.0
+
+
+def test_fashion_claim_baselines_gate_the_verdict():
+    met = [
+        Baseline("ReLU MLP", "fashion-mnist", 88.0, 87.0, "ref"),
+        Baseline("DLGN", "fashion-mnist", 87.0, 86.0, "ref"),
+    ]
+    assert fashion(baselines=met).verdict == REPRODUCED and statuses(fashion(baselines=met))[-2:] == ["pass", "pass"]
+    missed = [Baseline("DLGN", "fashion-mnist", 70.0, 86.0, "ref")]
+    assert (
+        fashion(baselines=missed).verdict == PARTLY
+        and "70.0% >= 86%" in fashion(baselines=missed).checks[-1].description
+    )
+    assert fashion(dlgn=10.0, final=0.5, baselines=met).verdict == NOT_REPRODUCED  # met baselines lift nothing
+
+
+def test_fashion_claim_nothing_passes():
+    assert fashion(dlgn=10.0, relu=90.0, frozen=50.0, dln=50.0, final=0.5).verdict == NOT_REPRODUCED
 
 
 def test_ratio_never_divides_by_zero():

@@ -2,7 +2,9 @@
 that feed the claims, in float32 and float64."""
 
 import inspect
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import torch
 
@@ -86,13 +88,18 @@ def test_clustering_values_match_the_claim_signature(circle):
 
 
 def test_beta_sweep_values(circle):
-    sweep = ex.beta_sweep(circle.data, ARCH, betas=[1.0, 30.0], epochs=2, lr=1e-2, batch_size=8, seed=0, device="cpu")
+    sweep = ex.beta_sweep(
+        circle.data, ARCH, betas=[1.0, 30.0], seeds=[0, 1, 2], epochs=2, lr=1e-2, batch_size=8, device="cpu"
+    )
+    assert len(sweep.table) == 2 * 2 * 3 and sweep.runs["dlgn"].model.seeds == (0, 1, 2, 0, 1, 2)
     per_beta = ex.beta_values(sweep)
-    assert sorted(per_beta) == [1.0, 30.0]
-    assert set(per_beta[1.0]) == {"learned_steps", "frozen_steps", "learned_mse", "frozen_mse"}
+    assert sorted(per_beta) == [1.0, 30.0] and set(per_beta[1.0]) == {"learned_mse", "frozen_mse"}
+    assert all(len(v) == 3 for run in per_beta.values() for v in run.values())
     assert isinstance(claims.beta_claim(per_beta), Claim)
+    summary = ex.sweep_summary(sweep)
+    assert len(summary) == 4 and summary["converged"].between(0, 1).all()
     hard = ex.hard_gate_values(ex.learning_table(circle), sweep)
-    assert sorted(hard["sweep_hard_mse"]) == [1.0, 30.0] and len(hard["main_hard_mse"]) == 2
+    assert hard["top_beta"] == 30.0 and len(hard["top_hard_mse"]) == 3 and len(hard["main_hard_mse"]) == 2
     assert isinstance(claims.hard_gate_claim(**hard, beta=4.0), Claim)
 
 
@@ -107,12 +114,27 @@ def test_train_fashion_on_a_tiny_classification_set():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(60, 5, generator=g), torch.arange(60) % 3
     data = Dataset("tiny", x, y, x.clone(), y.clone(), "classification", 3, "generated")
-    fashion = ex.train_fashion(data, ARCH, epochs=1, lr=1e-2, seeds=[0, 1], device="cpu")
+    fashion = ex.train_fashion(data, ARCH, epochs=1, lr=1e-2, batch_size=16, seeds=[0, 1], device="cpu")
     assert list(fashion.table["key"].unique()) == list(ex.FMNIST_LEARNERS) and len(fashion.table) == 8
     assert fashion.table["test_accuracy"].between(0, 100).all() and set(fashion.ratios) == {"init", "final"}
     values = ex.fashion_values(fashion)
     assert values["dataset"] == "tiny" and all(len(v) == 2 for v in values["accuracy"].values())
+    assert all(b.target is None for b in values["baselines"])  # no reference for this data set: controls only
     assert isinstance(claims.fashion_claim(**values), Claim)
+
+
+def test_fashion_baselines_check_the_networks_and_exempt_the_controls():
+    table = pd.DataFrame(
+        [
+            {"key": k, "seed": s, "test_accuracy": a}
+            for k, a in [("relu", 88.0), ("dlgn", 85.0), ("frozen", 80.0), ("dln", 84.0)]
+            for s in (0, 1)
+        ]
+    )
+    data = SimpleNamespace(name="fashion-mnist")
+    found = {b.name: b for b in ex.fashion_baselines(ex.FashionRuns(data, table, {}))}
+    assert found["ReLU MLP"].met and found["DLGN"].met is False and found["DLGN"].target == 86.0
+    assert found["DLGN, frozen gating (control)"].target is None and found["deep linear net (control)"].met is None
 
 
 def test_runners_refuse_an_unknown_device():

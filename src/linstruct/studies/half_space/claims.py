@@ -1,8 +1,10 @@
 """Chapter 1's claims: each criterion as a function of plain measured values (numbers, per-seed lists,
 small dicts of numbers) returning a :class:`~linstruct.core.claims.Claim`.
 
-The thresholds are the module constants below; each says why it has its value. Per-seed findings are
-judged as a share of seeds: every seed reproduces, at least half of them reproduces partly.
+The thresholds are the module constants below; each says why it has its value. A per-seed effect is
+judged by its 95% interval over seeds (:meth:`Check.interval_at_least`); MSEs by their log10, since
+over seeds they are skewed (one poor random start ends ten times above the rest). A per-seed condition
+without a natural effect is judged as a share of seeds: every seed reproduces, half of them partly.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 
-from linstruct.core.claims import Check, Claim, fraction_holding
+from linstruct.core.claims import Baseline, Check, Claim, baseline_checks, fraction_holding
 
 # "Converged" as the paper's figure caption uses it ("converge to loss 0.01"). Adam makes the loss jitter,
-# so a single epoch below the level is not convergence: it must stay below for PATIENCE epochs in a row.
+# so a single epoch below the level is not convergence: it must stay below for PATIENCE epochs in a row
+# (the steps to sustained convergence are reported; the verdict judges the final MSE).
 CONVERGED_MSE = 0.01
 CONVERGED_PATIENCE = 5
+CONVERGED_LOG10 = math.log10(CONVERGED_MSE)
+# An exact fit (MSE 0) has no logarithm: it counts as 1e-12, far below any level judged here.
+MSE_FLOOR = 1e-12
 
 # The path sum adds m^L products of a few numbers each; float64 rounding leaves errors near 1e-15 of the
 # output's scale. 1e-10 is far above that rounding, and far below the O(1) error of a wrong or missing path.
@@ -25,11 +31,6 @@ PATH_SUM_TOLERANCE = 1e-10
 # Shares of seeds: "every seed" reproduces; "at least half" reproduces partly.
 ALL_SEEDS = 1.0
 HALF_OF_SEEDS = 0.5
-
-# The DLGN may miss the level in one seed of three (a poor random start of its gating net) and still be
-# a learner; one seed in three converging is only partial evidence.
-DLGN_CONVERGED_SHARE = 2 / 3
-DLGN_CONVERGED_SHARE_PARTLY = 1 / 3
 
 # A linear function of x fits the circle target no better than MSE ~0.29 (our runs of the deep linear net
 # end at 0.295); 0.25 leaves room for rounding, so only a net that bends below a linear fit fails.
@@ -49,7 +50,7 @@ KERNEL_CHANGE_MIN = 0.3
 R_GAIN_MIN = 1.5
 
 # ReLU analogue: a hypothesis in the paper, so any shift of active-path overlap to the smooth half
-# (R_T / R_0 strictly above 1) counts.
+# (R_T / R_0 at or above 1 over the whole interval) counts.
 RELU_R_GAIN_MIN = 1.0
 
 # Later-layer clustering: the last layer's angle entropy falls to at most 0.7 of its initial value (losing
@@ -62,10 +63,11 @@ NEAR_VERTICAL_SHARE_MIN = 0.3
 
 # Frozen versus learned gating across beta: judged only at beta <= 10 (at large beta random step gates
 # already cut the circle finely, and our calibration runs saw frozen gating converge only ~2.5x slower at
-# beta 30). Frozen gating counts as slower with at least 3x the steps, or with at least 5x the final MSE.
+# beta 30). Frozen gating counts as stalled when it ends with at least 5x the learned gating's final MSE
+# (half an order of magnitude: clearly more than seed-to-seed spread, which is within 2x in our runs).
 BETA_JUDGED_MAX = 10.0
-FROZEN_SLOWDOWN_MIN = 3.0
 FROZEN_MSE_RATIO_MIN = 5.0
+MSE_RATIO_LOG10 = math.log10(FROZEN_MSE_RATIO_MIN)
 
 # Features are indicators if the trained model keeps its fit with hard gates: ten times the convergence
 # level and a fifth of the target's variance (~0.5) is still a fit; a lost fit sits at the variance or above
@@ -112,31 +114,57 @@ def path_claim(errors: Mapping[str, float]) -> Claim:
     )
 
 
+def log10_mse(values: Sequence[float]) -> list[float]:
+    """log10 of each MSE, floored at :data:`MSE_FLOOR` (an exact fit is judged as a very good one).
+    MSEs over seeds are skewed (one poor start is ten times the rest): their logarithm is what the
+    t-interval summarises."""
+    return [math.log10(max(float(v), MSE_FLOOR)) for v in values]
+
+
+def interval_or_share_at_least(name: str, values: Sequence[float], bound: float) -> Check:
+    """:meth:`Check.interval_at_least` over the finite ``values`` (a ratio with an empty denominator
+    is left out, and the check says how many were); when none is finite, the share of seeds at or
+    above ``bound``."""
+    return _interval_or_share(name, values, bound, at_least=True)
+
+
+def interval_or_share_at_most(name: str, values: Sequence[float], bound: float) -> Check:
+    """As :func:`interval_or_share_at_least`, at or below ``bound``."""
+    return _interval_or_share(name, values, bound, at_least=False)
+
+
+def _interval_or_share(name: str, values: Sequence[float], bound: float, *, at_least: bool) -> Check:
+    defined = [float(v) for v in values if math.isfinite(v)]
+    if defined:
+        left_out = len(values) - len(defined)
+        name += f" ({left_out} infinite left out)" if left_out else ""
+        interval = Check.interval_at_least if at_least else Check.interval_at_most
+        return interval(name, defined, bound)
+    sides = [v >= bound if at_least else v <= bound for v in values]
+    return share_check(f"share of seeds with {name} {'>=' if at_least else '<='} {bound:g}", fraction_holding(sides))
+
+
 def learns_claim(
     dlgn_steps: Sequence[float], dlgn_final: Sequence[float], relu_final: Sequence[float], dln_final: Sequence[float]
 ) -> Claim:
-    """Per-seed lists: ``dlgn_steps`` = steps to sustained convergence (inf: never), the others final MSEs."""
-    dlgn_hits = fraction_holding([math.isfinite(s) for s in dlgn_steps])
-    relu_median, dln_min = statistics.median(relu_final), min(dln_final)
+    """Per-seed lists: ``dlgn_steps`` = steps to sustained convergence (inf: never, reported), the
+    others final full-data MSEs."""
     return Claim(
         id="dlgn_learns",
         statement="Unlike deep linear networks, the DLGN is capable of learning non-linear features; "
         "it sits midway between deep linear networks and ReLU networks.",
-        criterion=f"DLGN reaches full-data MSE < {CONVERGED_MSE} (sustained {CONVERGED_PATIENCE} epochs) in >= 2/3 "
-        f"of seeds (partly: 1/3); ReLU median final MSE <= {CONVERGED_MSE}; the deep linear net ends at "
-        f">= {LINEAR_FLOOR_MSE} in every seed",
+        criterion=f"over seeds (95% interval): DLGN log10 final MSE <= log10 {CONVERGED_MSE:g}; ReLU log10 final "
+        f"MSE <= log10 {CONVERGED_MSE:g}; the deep linear net's final MSE >= {LINEAR_FLOOR_MSE} (it cannot bend)",
         measured={
-            "dlgn_seeds_converged": dlgn_hits,
+            "dlgn_seeds_converged": fraction_holding([math.isfinite(s) for s in dlgn_steps]),
             "dlgn_median_final_mse": statistics.median(dlgn_final),
-            "relu_median_final_mse": relu_median,
-            "dln_min_final_mse": dln_min,
+            "relu_median_final_mse": statistics.median(relu_final),
+            "dln_min_final_mse": min(dln_final),
         },
         checks=[
-            Check.at_least(
-                "share of DLGN seeds converged", dlgn_hits, DLGN_CONVERGED_SHARE, DLGN_CONVERGED_SHARE_PARTLY
-            ),
-            Check.at_most("ReLU median final MSE", relu_median, CONVERGED_MSE),
-            Check.at_least("deep linear net min final MSE", dln_min, LINEAR_FLOOR_MSE),
+            Check.interval_at_most("DLGN log10 final MSE", log10_mse(dlgn_final), CONVERGED_LOG10),
+            Check.interval_at_most("ReLU log10 final MSE", log10_mse(relu_final), CONVERGED_LOG10),
+            Check.interval_at_least("deep linear net final MSE", dln_final, LINEAR_FLOOR_MSE),
         ],
         source="abstract",
     )
@@ -144,54 +172,50 @@ def learns_claim(
 
 def frozen_claim(learned_final: Sequence[float], frozen_final: Sequence[float], beta: float) -> Claim:
     """Final MSEs of learned and frozen gating, aligned by seed."""
-    holds = fraction_holding(
-        [
-            frozen > FROZEN_STALLED_MSE and learned < CONVERGED_MSE
-            for learned, frozen in zip(learned_final, frozen_final, strict=True)
-        ]
-    )
+    if len(learned_final) != len(frozen_final):
+        raise ValueError(
+            f"learned and frozen gating need one value per seed each; got {len(learned_final)} and {len(frozen_final)}"
+        )
     return Claim(
         id="frozen_gating_stalls",
         statement="DLGN models with fixed gating take more than 2000 iterations to converge to loss 0.01 "
         "(feature learning happens, and it is what makes the DLGN fit).",
-        criterion=f"per seed, at beta = {beta:g} and the end of training: frozen-gating MSE > {FROZEN_STALLED_MSE} "
-        f"while learned gating < {CONVERGED_MSE}; in every seed (partly: half)",
+        criterion=f"over seeds (95% interval), at beta = {beta:g} and the end of training: frozen-gating final MSE "
+        f">= {FROZEN_STALLED_MSE}, while learned gating's log10 final MSE <= log10 {CONVERGED_MSE:g}",
         measured={
-            "seeds_holding": holds,
             "frozen_median_final_mse": statistics.median(frozen_final),
             "learned_median_final_mse": statistics.median(learned_final),
         },
-        checks=[share_check("share of seeds holding", holds)],
-        source="figure 2 caption as listed on a summary site [Summary]; the abstract's 'feature learning in "
-        "DLGNs is shown to happen'",
+        checks=[
+            Check.interval_at_least("frozen-gating final MSE", frozen_final, FROZEN_STALLED_MSE),
+            Check.interval_at_most("learned-gating log10 final MSE", log10_mse(learned_final), CONVERGED_LOG10),
+        ],
+        source="the figure caption as a third-party summary lists it [Summary]; the abstract's 'feature "
+        "learning in DLGNs is shown to happen'",
     )
 
 
 def kernel_change_claim(
     learned_change: Sequence[float], frozen_change: Sequence[float], ntk_change: Mapping[str, float]
 ) -> Claim:
-    """Relative change of the hard overlap kernel by the end, per seed (aligned); ``ntk_change``:
-    learner key -> relative NTK change (reported only)."""
-    holds = fraction_holding(
-        [
-            learned >= KERNEL_CHANGE_MIN and frozen == 0.0
-            for learned, frozen in zip(learned_change, frozen_change, strict=True)
-        ]
-    )
+    """Relative change of the hard overlap kernel by the end, per seed; ``ntk_change``: learner key ->
+    relative NTK change (reported only)."""
     return Claim(
         id="overlap_kernel_changes",
         statement="Feature learning in DLGNs is shown to happen (the overlap kernel of active paths changes "
         "in training; a kernel method would keep it fixed).",
-        criterion=f"per seed: relative Frobenius change of the trace-normalised hard overlap kernel >= "
-        f"{KERNEL_CHANGE_MIN} with learned gating and exactly 0 with frozen gating; every seed (partly: "
-        "half). NTK change reported only (it also moves when only value weights train)",
+        criterion=f"relative Frobenius change of the trace-normalised hard overlap kernel >= {KERNEL_CHANGE_MIN} "
+        "with learned gating (95% interval over seeds), and exactly 0 with frozen gating in every seed. "
+        "NTK change reported only (it also moves when only value weights train)",
         measured={
-            "seeds_holding": holds,
             "learned_median_change": statistics.median(learned_change),
             "frozen_max_change": max(frozen_change),
             **{f"ntk_change_{k}": v for k, v in ntk_change.items()},
         },
-        checks=[share_check("share of seeds holding", holds)],
+        checks=[
+            Check.interval_at_least("learned-gating kernel change", learned_change, KERNEL_CHANGE_MIN),
+            Check.at_most("frozen-gating largest kernel change", max(frozen_change), 0.0),
+        ],
         source="abstract; the overlap kernel's definition [Reconstructed]",
     )
 
@@ -202,44 +226,42 @@ def allocation_claim(
     """Per seed (aligned): the top/bottom overlap ratio R and the bottom-block mean, at initialisation
     and at the end."""
     gains = [ratio(final, initial) for initial, final in zip(r_initial, r_final, strict=True)]
-    holds = fraction_holding(
-        [
-            gain >= R_GAIN_MIN and after < before
-            for gain, before, after in zip(gains, bottom_initial, bottom_final, strict=True)
-        ]
-    )
+    falls = fraction_holding([after < before for before, after in zip(bottom_initial, bottom_final, strict=True)])
     measured = {
-        "seeds_holding": holds,
         "median_R_gain": statistics.median(gains),
         "min_R_gain": min(gains),
         "median_R0": statistics.median(r_initial),
         "median_R_final": statistics.median(r_final),
+        "share_bottom_falls": falls,
     }
     empty = "the bottom block of the overlap kernel is 0 in some seed (no path shared by bottom points)"
     return Claim(
         id="smooth_region_allocation",
         statement="The mechanism is learning half-spaces in the input space that contain smooth regions of the "
         "target function (gradient descent allocates paths to the simpler regions).",
-        criterion=f"per seed: R = mean overlap kernel on top x top / bottom x bottom grows by >= {R_GAIN_MIN}x from "
-        "initialisation and the bottom-block mean decreases; every seed (partly: half)",
+        criterion=f"R = mean overlap kernel on top x top / bottom x bottom grows by >= {R_GAIN_MIN}x from "
+        "initialisation (95% interval over seeds), and the bottom-block mean decreases in every seed "
+        "(partly: half)",
         measured=measured,
-        checks=[share_check("share of seeds holding", holds)],
+        checks=[
+            interval_or_share_at_least("R_T / R_0", gains, R_GAIN_MIN),
+            share_check("share of seeds whose bottom-block mean decreases", falls),
+        ],
         source="abstract; the block-ratio measure [Reconstructed]",
-        undefined=undefined_where_infinite(measured, {k: empty for k in measured if k != "seeds_holding"}),
+        undefined=undefined_where_infinite(measured, {k: empty for k in measured if "R" in k}),
     )
 
 
 def relu_analogue_claim(relu_r_gain: Sequence[float]) -> Claim:
     """Per seed: the ReLU net's R at the end over R at initialisation."""
-    holds = fraction_holding([gain > RELU_R_GAIN_MIN for gain in relu_r_gain])
-    measured = {"seeds_holding": holds, "median_R_gain": statistics.median(relu_r_gain)}
+    measured = {"median_R_gain": statistics.median(relu_r_gain)}
     return Claim(
         id="relu_analogue",
         statement="We hypothesize that ReLU networks also have similar feature learning behaviour.",
-        criterion=f"per seed: the ReLU net's active-path overlap kernel (gates 1[z > 0]) also shifts mass to "
-        f"the smooth half, R_T / R_0 > {RELU_R_GAIN_MIN:g}; every seed (partly: half)",
+        criterion=f"the ReLU net's active-path overlap kernel (gates 1[z > 0]) also shifts mass to the smooth "
+        f"half: R_T / R_0 >= {RELU_R_GAIN_MIN:g} (95% interval over seeds)",
         measured=measured,
-        checks=[share_check("share of seeds holding", holds)],
+        checks=[interval_or_share_at_least("ReLU R_T / R_0", relu_r_gain, RELU_R_GAIN_MIN)],
         source="abstract (a hypothesis; the measure is the DLGN's, applied to ReLU gates)",
         undefined=undefined_where_infinite(measured, {"median_R_gain": "the ReLU net's bottom block is 0"}),
     )
@@ -261,127 +283,136 @@ def clustering_claim(
     last-layer entropies."""
     ratios = [ratio(final, initial) for initial, final in zip(last_init, last_final, strict=True)]
     sf_ratios = [ratio(final, initial) for initial, final in zip(sf_last_init, sf_last_final, strict=True)]
-    flags = [
-        depth > 1
-        and last_ratio <= ENTROPY_RATIO_MAX
-        and last < first_end
-        and abs(first_end - first_start) < FIRST_LAYER_CHANGE_MAX * first_start
-        and near >= NEAR_VERTICAL_SHARE_MIN
-        and sf_ratio > ENTROPY_RATIO_MAX
-        for last_ratio, last, first_start, first_end, near, sf_ratio in zip(
-            ratios, last_final, first_init, first_final, last_near_90, sf_ratios, strict=True
-        )
-    ]
-    holds = fraction_holding(flags)
+    shape = fraction_holding(
+        [
+            last < first_end
+            and abs(first_end - first_start) < FIRST_LAYER_CHANGE_MAX * first_start
+            and near >= NEAR_VERTICAL_SHARE_MIN
+            for last, first_start, first_end, near in zip(
+                last_final, first_init, first_final, last_near_90, strict=True
+            )
+        ]
+    )
     measured = {
-        "seeds_holding": holds,
         "median_last_layer_entropy_ratio": statistics.median(ratios),
         "median_last_layer_share_near_90": statistics.median(last_near_90),
+        "median_sf_last_layer_entropy_ratio": statistics.median(sf_ratios),
+        "share_layer_pattern": shape,
     }
+    zero = "the last layer's normals share one angle bin at initialisation (entropy 0)"
     return Claim(
         id="later_layers_cluster",
         statement="The neurons in later layers are fundamentally the same as those in earlier layers -- they all "
         "represent a half-space -- however, the dynamics of gradient descent impart a distinct "
         "clustering to the later layer neurons.",
-        criterion=f"per seed: last layer's angle entropy falls to <= {ENTROPY_RATIO_MAX}x its initial value and "
-        f"below layer 1's; layer 1 changes < {FIRST_LAYER_CHANGE_MAX:.0%}; >= {NEAR_VERTICAL_SHARE_MIN:.0%} "
-        f"of last-layer normals within 15 degrees of vertical; and the DLGN-SF control's last layer does "
-        f"not fall so (> {ENTROPY_RATIO_MAX}x); every seed (partly: half)",
+        criterion=f"at least 2 layers; the last layer's angle entropy falls to <= {ENTROPY_RATIO_MAX}x its initial "
+        f"value (95% interval over seeds) while the DLGN-SF control's does not (its ratio >= "
+        f"{ENTROPY_RATIO_MAX}); and in every seed (partly: half) the last layer ends below layer 1, layer 1 "
+        f"changes < {FIRST_LAYER_CHANGE_MAX:.0%} and >= {NEAR_VERTICAL_SHARE_MIN:.0%} of last-layer normals lie "
+        "within 15 degrees of vertical",
         measured=measured,
-        checks=[share_check("share of seeds holding", holds)],
+        checks=[
+            Check.at_least("layers", depth, 2),
+            interval_or_share_at_most("DLGN last-layer entropy ratio", ratios, ENTROPY_RATIO_MAX),
+            interval_or_share_at_least("DLGN-SF last-layer entropy ratio (control)", sf_ratios, ENTROPY_RATIO_MAX),
+            share_check("share of seeds with the layer pattern", shape),
+        ],
         source="abstract; the clustering measures are our reconstruction [Reconstructed]",
         undefined=undefined_where_infinite(
-            measured,
-            {
-                "median_last_layer_entropy_ratio": "the last layer's normals share one angle bin at initialisation "
-                "(entropy 0)"
-            },
+            measured, {"median_last_layer_entropy_ratio": zero, "median_sf_last_layer_entropy_ratio": zero}
         ),
     )
 
 
-def beta_claim(per_beta: Mapping[float, Mapping[str, float]]) -> Claim:
-    """``per_beta``: beta -> {"learned_steps", "frozen_steps" (steps to sustained convergence, inf: never),
-    "learned_mse", "frozen_mse" (final MSEs)} of the learned and frozen-gating DLGN at that beta."""
-    flags, measured, undefined = [], {}, {}
+def beta_claim(per_beta: Mapping[float, Mapping[str, Sequence[float]]]) -> Claim:
+    """``per_beta``: beta -> {"learned_mse", "frozen_mse"}: per-seed final MSEs (aligned) of the learned
+    and frozen-gating DLGN at that beta."""
+    judged = [beta for beta in sorted(per_beta) if beta <= BETA_JUDGED_MAX]
+    checks, measured = [], {}
     for beta in sorted(per_beta):
         run = per_beta[beta]
-        learned_converges = math.isfinite(run["learned_steps"])
-        slower = run["frozen_steps"] >= FROZEN_SLOWDOWN_MIN * run["learned_steps"]  # true when frozen never does
-        mse_ratio = ratio(run["frozen_mse"], run["learned_mse"])
-        if beta <= BETA_JUDGED_MAX:
-            flags.append((learned_converges and slower) or mse_ratio >= FROZEN_MSE_RATIO_MIN)
-        key = f"beta_{beta:g}_final_mse_ratio".replace(".", "p")
-        measured[key] = mse_ratio
-        if not math.isfinite(mse_ratio):
-            undefined[key] = "learned gating fit the data exactly (final MSE 0)"
-    share = fraction_holding(flags) if flags else math.nan
-    if not flags:
-        undefined["share_of_betas_holding"] = f"no swept beta is <= {BETA_JUDGED_MAX:g}"
+        gaps = [
+            math.log10(max(frozen, MSE_FLOOR) / max(learned, MSE_FLOOR))
+            for learned, frozen in zip(run["learned_mse"], run["frozen_mse"], strict=True)
+        ]
+        measured[f"beta_{beta:g}_log10_mse_ratio".replace(".", "p")] = statistics.fmean(gaps)
+        if beta in judged:
+            checks.append(
+                Check.interval_at_least(f"beta {beta:g}: log10 frozen / learned final MSE", gaps, MSE_RATIO_LOG10)
+            )
+    if not judged:
+        checks.append(Check(f"no swept beta is <= {BETA_JUDGED_MAX:g}: nothing to judge", False))
     return Claim(
         id="frozen_vs_beta",
         statement="DLGN models with fixed gating take more than 2000 iterations to converge to loss 0.01.",
-        criterion=f"at every swept beta <= {BETA_JUDGED_MAX:g}: learned gating converges and frozen gating never "
-        f"does or needs >= {FROZEN_SLOWDOWN_MIN:g}x the steps, or frozen gating ends with >= "
-        f"{FROZEN_MSE_RATIO_MIN:g}x the learned MSE (larger betas reported, not judged; our calibration "
-        "runs saw frozen gating converge ~2.5x slower at beta 30)",
-        measured={"share_of_betas_holding": share, **measured},
-        checks=[share_check(f"share of betas <= {BETA_JUDGED_MAX:g} holding", share)],
-        source="figure 2 caption [Summary]; the beta dependence is ours [Pilot]",
-        undefined=undefined,
+        criterion=f"at every swept beta <= {BETA_JUDGED_MAX:g}: frozen gating ends with >= {FROZEN_MSE_RATIO_MIN:g}x "
+        "the learned gating's final MSE, log10 of the ratio per seed, 95% interval (larger betas reported, not "
+        "judged; our calibration runs saw frozen gating converge ~2.5x slower at beta 30)",
+        measured=measured,
+        checks=checks,
+        source="the figure caption as a third-party summary lists it [Summary]; the beta dependence is ours [Pilot]",
     )
 
 
-def hard_gate_claim(main_hard_mse: Sequence[float], sweep_hard_mse: Mapping[float, float], beta: float) -> Claim:
-    """``main_hard_mse``: per seed, the hard-gate MSE of the chapter's DLGN (at ``beta``);
-    ``sweep_hard_mse``: beta -> hard-gate MSE of the sweep's learned-gating DLGN."""
-    main = statistics.median(main_hard_mse)
-    top_beta = max(sweep_hard_mse)
-    top = sweep_hard_mse[top_beta]
+def hard_gate_claim(
+    main_hard_mse: Sequence[float], top_hard_mse: Sequence[float], beta: float, top_beta: float
+) -> Claim:
+    """Per seed, the hard-gate MSE of the chapter's learned-gating DLGN (at ``beta``) and of the sweep's
+    at its largest beta ``top_beta``."""
     return Claim(
         id="features_are_indicators",
         statement="Each feature is effectively an indicator function for a region compactly described as an "
         "intersection of (number of layers) half-spaces in the input space.",
         criterion=f"the trained soft-gate DLGN keeps its fit with hard gates 1[eta >= 0]: hard-gate MSE <= "
-        f"{HARD_GATE_MSE_MAX} at the chapter's beta ({beta:g}, median over seeds) and at the sweep's "
+        f"{HARD_GATE_MSE_MAX} (95% interval over seeds) at the chapter's beta ({beta:g}) and at the sweep's "
         f"largest beta ({top_beta:g})",
-        measured={"hard_gate_mse_main_beta": main, "hard_gate_mse_largest_beta": top},
+        measured={
+            "hard_gate_mse_main_beta": statistics.median(main_hard_mse),
+            "hard_gate_mse_largest_beta": statistics.median(top_hard_mse),
+        },
         checks=[
-            Check.at_most(f"hard-gate MSE at beta {beta:g}", main, HARD_GATE_MSE_MAX),
-            Check.at_most(f"hard-gate MSE at beta {top_beta:g}", top, HARD_GATE_MSE_MAX),
+            Check.interval_at_most(f"hard-gate MSE at beta {beta:g}", main_hard_mse, HARD_GATE_MSE_MAX),
+            Check.interval_at_most(f"hard-gate MSE at beta {top_beta:g}", top_hard_mse, HARD_GATE_MSE_MAX),
         ],
         source="abstract ('effectively'); soft-versus-hard evaluation is ours [Pilot]",
     )
 
 
 def fashion_claim(
-    accuracy: Mapping[str, Sequence[float]], class_ratio_init: float, class_ratio_final: float, dataset: str
+    accuracy: Mapping[str, Sequence[float]],
+    class_ratio_init: float,
+    class_ratio_final: float,
+    dataset: str,
+    baselines: Sequence[Baseline] = (),
 ) -> Claim:
-    """``accuracy``: learner key ("dlgn", "relu", "frozen", "dln") -> per-seed test accuracies (%);
-    the DLGN's within/between-class overlap ratio before and after training; the data set's name."""
-    mean = {key: statistics.fmean(values) for key, values in accuracy.items()}
+    """``accuracy``: learner key ("dlgn", "relu", "frozen", "dln") -> per-seed test accuracies (%), aligned
+    by seed; the DLGN's within/between-class overlap ratio before and after training; the data set's
+    name; ``baselines``: the trained ReLU MLP and DLGN against their references."""
+
+    def gap(other: str) -> list[float]:
+        return [d - o for d, o in zip(accuracy["dlgn"], accuracy[other], strict=True)]
+
     gain = ratio(class_ratio_final, class_ratio_init)
     measured = {
-        "dlgn_accuracy": mean["dlgn"],
-        "relu_accuracy": mean["relu"],
-        "frozen_accuracy": mean["frozen"],
-        "dln_accuracy": mean["dln"],
+        **{f"{key}_accuracy": statistics.fmean(accuracy[key]) for key in ("dlgn", "relu", "frozen", "dln")},
         "class_ratio_gain": gain,
     }
     return Claim(
         id="fashion_mnist_competitive",
         statement="DLGNs are competitive on real data (Fashion-MNIST in the paper's tables; values unread).",
-        criterion=f"on {dataset} (provisional, uncalibrated): DLGN mean test accuracy >= ReLU - "
-        f"{FASHION_RELU_GAP_MAX:g} points, >= deep linear net, >= frozen gating; within/between-class "
-        "overlap-kernel ratio rises",
+        criterion=f"on {dataset}, per seed and over seeds (95% interval): DLGN test accuracy >= ReLU's - "
+        f"{FASHION_RELU_GAP_MAX:g} points, >= the deep linear net's and >= frozen gating's; the within/between-"
+        "class overlap-kernel ratio rises; both networks at their references",
         measured=measured,
         checks=[
-            Check.at_least("DLGN - ReLU (points)", mean["dlgn"] - mean["relu"], -FASHION_RELU_GAP_MAX),
-            Check.at_least("DLGN - deep linear (points)", mean["dlgn"] - mean["dln"], FASHION_CONTROL_GAP_MIN),
-            Check.at_least("DLGN - frozen gating (points)", mean["dlgn"] - mean["frozen"], FASHION_CONTROL_GAP_MIN),
+            Check.interval_at_least("DLGN - ReLU (points)", gap("relu"), -FASHION_RELU_GAP_MAX),
+            Check.interval_at_least("DLGN - deep linear (points)", gap("dln"), FASHION_CONTROL_GAP_MIN),
+            Check.interval_at_least("DLGN - frozen gating (points)", gap("frozen"), FASHION_CONTROL_GAP_MIN),
             Check.at_least("within/between overlap ratio gain", gain, CLASS_RATIO_GAIN_MIN),
+            *baseline_checks(baselines),
         ],
-        source="[Summary] (tables listed, values unread); [Related] 'only marginally inferior to ReLU'",
+        source="[Summary] (tables listed, values unread); the group's later paper: 'only marginally inferior "
+        "to ReLU' [Related]",
         undefined=undefined_where_infinite(
             measured, {"class_ratio_gain": "no image pair across classes shares an active path"}
         ),

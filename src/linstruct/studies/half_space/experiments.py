@@ -11,13 +11,16 @@ evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes expli
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 import torch
 
+from linstruct.core.claims import Baseline
 from linstruct.data import Dataset, load_dataset
+from linstruct.data.references import baseline
 from linstruct.nn.fit import Snapshots, evaluate, final, fit
 from linstruct.studies.half_space.claims import CONVERGED_MSE, CONVERGED_PATIENCE
 from linstruct.studies.half_space.gated import GatedNet, hard_gates, path_sum, steps_to_sustained
@@ -32,7 +35,7 @@ LEARNERS = {  # key -> (family, regime, label)
     "sf": ("dlgn-sf", "both", "DLGN-SF"),
 }
 FMNIST_LEARNERS = ("relu", "dlgn", "frozen", "dln")
-FMNIST_BATCH_SIZE = 32
+FMNIST_BASELINES = {"relu": "mlp", "dlgn": "dlgn"}  # learner -> its reference family; the others are controls
 CLASS_PROBE_IMAGES = 200  # test images on which the within/between-class overlap ratio is measured
 EARLY_EPOCH = 3  # the paper's "epoch 3" kernel panels
 HEATMAP_STRIDE = 5  # every 5th circle point in kernel heatmaps (100 x 100 for n = 500)
@@ -403,26 +406,29 @@ def beta_sweep(
     arch: Architecture,
     *,
     betas: Sequence[float],
+    seeds: Sequence[int],
     epochs: int,
     lr: float,
     batch_size: int,
-    seed: int,
     device: torch.device | str,
 ) -> BetaSweep:
-    """Learned and frozen-gating DLGNs (all of seed ``seed``) at every beta, as one stack per regime."""
+    """Learned and frozen-gating DLGNs at every beta and seed, as one stack per regime (copies beta-major:
+    every seed at the first beta, then at the second, ...), minibatches in the order of ``seeds[0]``."""
     data = data.to(device)
+    copies = [(float(beta), seed) for beta in betas for seed in seeds]
     rows, runs = [], {}
     for key in ("dlgn", "frozen"):
-        model = build(key, arch, 2, 1, [seed] * len(betas), beta=list(betas), device=device)
-        run = runs[key] = fit_stack(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order_seed=seed)
+        model = build(key, arch, 2, 1, [s for _, s in copies], beta=[b for b, _ in copies], device=device)
+        run = runs[key] = fit_stack(model, data, epochs=epochs, lr=lr, batch_size=batch_size, order_seed=seeds[0])
         hard = hard_gate_mse(model, data)
-        for i, beta in enumerate(betas):
+        for i, (beta, seed) in enumerate(copies):
             h = run.history[run.history["copy"] == i]
             rows.append(
                 {
-                    "beta": float(beta),
+                    "beta": beta,
                     "regime": label(key),
                     "key": key,
+                    "seed": seed,
                     "final_mse": float(h["train_loss"].iloc[-1]),
                     "hard_gate_mse": float(hard[i]),
                     STEPS_COLUMN: steps_to_converge(h["train_loss"].tolist(), h["step"].tolist()),
@@ -431,26 +437,36 @@ def beta_sweep(
     return BetaSweep(pd.DataFrame(rows), runs)
 
 
-def beta_values(sweep: BetaSweep) -> dict[float, dict[str, float]]:
-    """The input of ``claims.beta_claim``: beta -> learned and frozen steps and final MSEs."""
-    t = sweep.table.set_index(["key", "beta"])
+def sweep_summary(sweep: BetaSweep) -> pd.DataFrame:
+    """Per beta and regime: the median over seeds of the final MSE with soft and hard gates, and the
+    share of seeds that converged (sustained)."""
+    table = sweep.table.assign(converged=lambda t: t[STEPS_COLUMN] < float("inf"))
+    return table.groupby(["beta", "regime"], sort=False).agg(
+        final_mse=("final_mse", "median"), hard_gate_mse=("hard_gate_mse", "median"), converged=("converged", "mean")
+    )
+
+
+def beta_values(sweep: BetaSweep) -> dict[float, dict[str, list[float]]]:
+    """The input of ``claims.beta_claim``: beta -> per-seed final MSEs of learned and frozen gating."""
+    at = {beta: part for beta, part in sweep.table.groupby("beta")}
     return {
         float(beta): {
-            "learned_steps": float(t.loc[("dlgn", beta), STEPS_COLUMN]),
-            "frozen_steps": float(t.loc[("frozen", beta), STEPS_COLUMN]),
-            "learned_mse": float(t.loc[("dlgn", beta), "final_mse"]),
-            "frozen_mse": float(t.loc[("frozen", beta), "final_mse"]),
+            "learned_mse": column(part, "dlgn", "final_mse"),
+            "frozen_mse": column(part, "frozen", "final_mse"),
         }
-        for beta in sorted(sweep.table["beta"].unique())
+        for beta, part in sorted(at.items())
     }
 
 
 def hard_gate_values(learning: pd.DataFrame, sweep: BetaSweep) -> dict:
-    """The inputs of ``claims.hard_gate_claim`` (add ``beta``)."""
-    learned = sweep.table[sweep.table["key"] == "dlgn"]
+    """The inputs of ``claims.hard_gate_claim`` (add ``beta``): per-seed hard-gate MSEs of the chapter's
+    DLGN and of the sweep's learned-gating DLGN at its largest beta."""
+    top_beta = float(sweep.table["beta"].max())
+    top = sweep.table[sweep.table["beta"] == top_beta]
     return {
         "main_hard_mse": column(learning, "dlgn", "hard_gate_mse"),
-        "sweep_hard_mse": {float(b): float(m) for b, m in zip(learned["beta"], learned["hard_gate_mse"])},
+        "top_hard_mse": column(top, "dlgn", "hard_gate_mse"),
+        "top_beta": top_beta,
     }
 
 
@@ -476,10 +492,18 @@ def class_ratio(model: GatedNet, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def train_fashion(
-    data: Dataset, arch: Architecture, *, epochs: int, lr: float, seeds: Sequence[int], device: torch.device | str
+    data: Dataset,
+    arch: Architecture,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int,
+    seeds: Sequence[int],
+    device: torch.device | str,
 ) -> FashionRuns:
-    """Train each of ``FMNIST_LEARNERS`` over ``seeds`` on ``data`` (cross-entropy, Adam, batch 32) and
-    test them; the DLGN's class ratio is measured on the first test images sorted by class."""
+    """Train each of ``FMNIST_LEARNERS`` over ``seeds`` on ``data`` (cross-entropy, Adam with cosine
+    decay, one shared minibatch order) and test them; the DLGN's class ratio is measured on the first
+    test images sorted by class."""
     data = data.to(device)
     probe = torch.argsort(data.y_test[:CLASS_PROBE_IMAGES], stable=True)
     xp, yp = data.x_test[:CLASS_PROBE_IMAGES][probe], data.y_test[:CLASS_PROBE_IMAGES][probe]
@@ -493,7 +517,8 @@ def train_fashion(
             data,
             epochs=epochs,
             lr=lr,
-            batch_size=FMNIST_BATCH_SIZE,
+            batch_size=batch_size,
+            schedule="cosine",
             order="shared",
             order_seed=seeds[0],
             evaluate_every=epochs,
@@ -507,9 +532,25 @@ def train_fashion(
     return FashionRuns(data, pd.DataFrame(rows), ratios)
 
 
+def fashion_baselines(fashion: FashionRuns) -> list[Baseline]:
+    """Every Fashion-MNIST learner's mean test accuracy: the ReLU MLP and the DLGN against their
+    references, frozen gating and the deep linear net as exempt controls."""
+    found = []
+    for key in FMNIST_LEARNERS:
+        accuracy = statistics.fmean(column(fashion.table, key, "test_accuracy"))
+        if key in FMNIST_BASELINES:
+            found.append(baseline(label(key), fashion.data.name, FMNIST_BASELINES[key], accuracy))
+        else:
+            found.append(
+                Baseline(f"{label(key)} (control)", fashion.data.name, accuracy, None, "meant not to learn features")
+            )
+    return [b for b in found if b is not None]
+
+
 def fashion_values(fashion: FashionRuns) -> dict:
     """The inputs of ``claims.fashion_claim``."""
     return {
+        "baselines": fashion_baselines(fashion),
         "accuracy": {key: column(fashion.table, key, "test_accuracy") for key in FMNIST_LEARNERS},
         "class_ratio_init": fashion.ratios["init"],
         "class_ratio_final": fashion.ratios["final"],

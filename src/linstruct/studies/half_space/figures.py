@@ -147,7 +147,7 @@ def entropy_figure(clusters: pd.DataFrame) -> plt.Figure:
 def beta_figure(sweep: BetaSweep) -> plt.Figure:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     t = sweep.table
-    sns.lineplot(t, x="beta", y="final_mse", hue="regime", marker="o", ax=left)
+    sns.lineplot(t, x="beta", y="final_mse", hue="regime", marker="o", seed=0, ax=left)
     left.axhline(CONVERGED_MSE, ls=":", color="black")
     left.set(
         xscale="log",
@@ -156,7 +156,7 @@ def beta_figure(sweep: BetaSweep) -> plt.Figure:
         xlabel="gate sharpness β",
         ylabel="final full-data MSE",
     )
-    sns.lineplot(t, x="beta", y="hard_gate_mse", hue="regime", marker="o", ax=right)
+    sns.lineplot(t, x="beta", y="hard_gate_mse", hue="regime", marker="o", seed=0, ax=right)
     right.axhline(HARD_GATE_MSE_MAX, ls=":", color="black")
     right.set(
         xscale="log",
