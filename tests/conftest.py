@@ -43,9 +43,9 @@ def _one_torch_thread_from_the_start():
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
-    """Every test computes with one torch thread and a seeded global generator, as every process beside others must (the thread
-    policy), so exactness tests compare like with like whatever the worker layout; a test that
-    changes the count leaves it as it found it."""
+    """Every test computes with one torch thread and a seeded global generator, as every process
+    beside others must (the thread policy), so exactness tests compare like with like whatever the
+    worker layout; a test that changes the count leaves it as it found it."""
     import torch
 
     before = torch.get_num_threads()
