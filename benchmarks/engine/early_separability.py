@@ -14,12 +14,13 @@ BOOK = SPEC.profiles["book"]
 FIT = dict(
     epochs=3, lr=BOOK["lr"], batch_size=BOOK["batch_size"], penalty=lambda model: nonlinear_fraction_penalty(model, 0.1)
 )
+CNN_FIT = FIT | dict(lr=BOOK["cnn_lr"])
 
 CASES = {
     f"early-separability masked CNN {BOOK['cnn_channels']}ch": Case(
         model=lambda seeds: MaskableCNN1d.from_seeds(seeds, BOOK["cnn_channels"], 10, length=40),
         data=lambda: load_dataset("mnist1d", n_train=BOOK["n_train"]),
-        fit=FIT,
+        fit=CNN_FIT,
     ),
     f"early-separability masked MLP 20-{BOOK['mlp_width']}x3-4": Case(
         model=lambda seeds: MaskableMLP.from_seeds(seeds, 20, BOOK["mlp_width"], 3, 4),

@@ -89,4 +89,35 @@ def test_probe_rows_and_claim_inputs_on_a_tiny_network():
     study = ex.Study(ex.Task("mnist1d", data, None, 1), pd.DataFrame(), pd.DataFrame(baseline + learned))
     inputs = ex.probe_claim_inputs(study)
     assert inputs["baseline_blocks"] == [[r["test_accuracy"] for r in baseline[2:]]]
-    assert len(inputs["all_channels"]) == 2 and math.isnan(inputs["detached"][1])
+    # one seed, two masked blocks; the second detached no channel
+    assert len(inputs["all_channels"]) == 1 and len(inputs["all_channels"][0]) == 2
+    assert math.isnan(inputs["detached"][0][1]) and not math.isnan(inputs["kept"][0][1])
+    claim = claims.probe_claim(**inputs)
+    assert claim.as_record()["seeds"] == 1
+
+
+def test_baselines_list_the_tasks_with_a_reference():
+    studies = {role: fake_study(role) for role in ("mnist1d", "shells", "digits")}
+    studies["mnist1d"].task.family, studies["mnist1d"].task.model = "cnn", "CNN 16x4"
+    for role, study in studies.items():
+        study.task.data = load_dataset(role, n_train=100, n_test=50)
+    found = ex.baselines(studies)
+    assert set(found) == {"mnist1d", "digits"}  # the synthetic task has no reference and is no control
+    assert found["mnist1d"].target == 91.0 and found["digits"].target == 95.0
+    assert found["mnist1d"].accuracy == pytest.approx(90.0) and found["mnist1d"].name == "unmasked CNN 16x4 (1 epochs)"
+
+
+def test_run_study_trains_random_controls_on_the_first_control_seeds_only():
+    data = load_dataset("shells", n_train=200, n_test=100)
+    task = ex.Task(
+        "shells", data, lambda seeds: mk.MaskableMLP.from_seeds(seeds, data.in_features, 8, 3, data.num_classes), 1
+    )
+    study = ex.run_study(
+        task, seeds=[0, 1, 2], lambdas=[0.1], lr=1e-2, mask_lr=0.1, warmup=0.0, batch_size=64, control_seeds=2
+    )
+    kinds = study.runs.groupby("kind")["seed"].apply(list).to_dict()
+    assert kinds == {"baseline": [0, 1, 2], "learned": [0, 1, 2], "random": [0, 1]}
+    random = ex.paired_values(study)[0.1]["random"]
+    assert not math.isnan(random[1]) and math.isnan(random[2])
+    claim = claims.detachment_claim(**ex.detachment_claim_inputs({"mnist1d": study, "shells": study}))
+    assert "learned_minus_random_low_shells" in claim.measured

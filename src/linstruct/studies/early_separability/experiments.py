@@ -4,8 +4,10 @@
 :mod:`linstruct.studies.early_separability.masks`). Per task and seed: an unmasked baseline; one masked
 run per penalty lambda (``"detach"`` routing; masks frozen for a warm-up, then trained in their own Adam
 group); and, for each masked run, a control with *random* fixed masks at the same per-layer fractions,
-trained from scratch for the same epochs. Every masked run is measured with its linear path ablated,
-physically pruned, and (MNIST-1D) probed per layer on all, detached and kept channels.
+trained from scratch for the same epochs (the controls and the probes on the first ``control_seeds``
+seeds only: they feed claims judged over fewer seeds than the headline). Every masked run is measured
+with its linear path ablated, physically pruned, and (MNIST-1D) probed per layer on all, detached and
+kept channels.
 
 Data, models and measurements live on the ``device`` the caller passes (the notebook passes
 ``run.device``); only the probes' float64 fit (``linstruct.nn.probes``) runs on the CPU, on features
@@ -22,7 +24,9 @@ import pandas as pd
 import torch
 
 import linstruct.studies.early_separability.masks as mk
+from linstruct.core.claims import Baseline
 from linstruct.data import Dataset, load_dataset
+from linstruct.data.references import baseline
 from linstruct.nn.fit import evaluate
 from linstruct.nn.probes import probe_accuracy
 from linstruct.studies.early_separability.claims import JUDGED_ROLES
@@ -30,6 +34,7 @@ from linstruct.studies.early_separability.claims import JUDGED_ROLES
 SHARE_TOP = 10  # how many of the detached layer-1 units the classifier uses most enter the weight share
 SYNTHETIC_LINEAR_DIMS = 10  # the linear-plus-shells task's linearly separable bit lives in input dims 0..9
 RANDOM_MASK_SEED_OFFSET = 1000  # random-mask positions for seed s are drawn with seed s + 1000
+MLP_DEPTH = 3  # hidden layers of the MLPs (masks on the first two)
 
 
 def penalties(lambdas: str) -> list[float]:
@@ -47,6 +52,9 @@ class Task:
     build: Callable[[Sequence[int]], mk.MaskableNet]
     epochs: int
     probe: bool = False  # per-layer and subset probes (MNIST-1D)
+    lr: float | None = None  # the weights' learning rate on this task (None: run_study's lr)
+    model: str = ""  # the network in words, e.g. "CNN 32x4" (names its baseline)
+    family: str = "mlp"  # the model family of its reference accuracy (linstruct.data.references)
 
 
 def tasks(
@@ -59,10 +67,13 @@ def tasks(
     mask_init: float,
     estimator: str,
     fashion: bool,
+    cnn_lr: float | None = None,
     device: torch.device | str = "cpu",
 ) -> list[Task]:
-    """MNIST-1D (CNN), the linear-plus-shells task and digits (3-hidden-layer MLPs), and with
-    ``fashion`` a Fashion-MNIST subset (MLP; left out when its files are absent); data on ``device``."""
+    """MNIST-1D (CNN, trained at ``cnn_lr``; None: run_study's lr), the linear-plus-shells task and
+    digits (3-hidden-layer MLPs), and with ``fashion`` a Fashion-MNIST subset (MLP; left out when its
+    files are absent); data on ``device``. ``n_train`` caps every training set: MNIST-1D has 4000
+    training examples, the shells task 4000, digits 1347, so 4000 or more keeps each of them whole."""
     options = dict(mask_init=mask_init, estimator=estimator)
 
     def load(name: str, **extra) -> Dataset:
@@ -70,9 +81,10 @@ def tasks(
 
     def mlp(data: Dataset) -> Callable[[Sequence[int]], mk.MaskableNet]:
         return lambda seeds: mk.MaskableMLP.from_seeds(
-            seeds, data.in_features, mlp_width, 3, data.num_classes, **options
+            seeds, data.in_features, mlp_width, MLP_DEPTH, data.num_classes, **options
         )
 
+    mlp_model = f"MLP {mlp_width}x{MLP_DEPTH}"
     mnist1d, shells, digits = load("mnist1d"), load("shells"), load("digits")
     out = [
         Task(
@@ -81,14 +93,17 @@ def tasks(
             lambda seeds: mk.MaskableCNN1d.from_seeds(seeds, cnn_channels, 10, length=mnist1d.in_features, **options),
             cnn_epochs,
             probe=True,
+            lr=cnn_lr,
+            model=f"CNN {cnn_channels}x4",  # MaskableCNN1d's four blocks (strides 1, 2, 1, 2)
+            family="cnn",
         ),
-        Task("shells", shells, mlp(shells), mlp_epochs),
-        Task("digits", digits, mlp(digits), mlp_epochs),
+        Task("shells", shells, mlp(shells), mlp_epochs, model=mlp_model),
+        Task("digits", digits, mlp(digits), mlp_epochs, model=mlp_model),
     ]
     if fashion:
         data = load("fashion-mnist", n_test=2000, fallback="digits")
         if not data.note:
-            out.append(Task("fashion", data, mlp(data), mlp_epochs))
+            out.append(Task("fashion", data, mlp(data), mlp_epochs, model=mlp_model))
     return out
 
 
@@ -249,25 +264,32 @@ def run_study(
     mask_lr: float,
     warmup: float,
     batch_size: int,
+    control_seeds: int | None = None,
     device: torch.device | str = "cpu",
 ) -> Study:
-    """Baseline, learned masks per lambda and random masks at the learned fractions, per seed, on
-    ``device`` (the task's data must live there), in two stacked trainings: every (seed, lambda)
-    learned run at once (per-copy penalty), then every baseline (all channels kept: a constant
-    all-ones mask) and random-mask control at once. Each copy follows its separate run. Probes
-    (``task.probe``): every baseline, and the learned runs at the largest lambda."""
+    """Baseline and learned masks per lambda for every seed, random masks at the learned fractions
+    for the first ``control_seeds`` seeds (None: all), on ``device`` (the task's data must live
+    there), in two stacked trainings: every (seed, lambda) learned run at once (per-copy penalty),
+    then every baseline (all channels kept: a constant all-ones mask) and random-mask control at
+    once. Each copy follows its separate run. Probes (``task.probe``), on the first
+    ``control_seeds`` seeds: the baselines, and the learned runs at the largest lambda."""
     if not lambdas or min(lambdas) <= 0:
         raise ValueError(f"lambdas must be positive penalty strengths; got {list(lambdas)}")
-    base = mk.MaskRecipe(epochs=task.epochs, lr=lr, mask_lr=mask_lr, warmup=warmup, batch_size=batch_size)
+    n_controls = len(seeds) if control_seeds is None else min(control_seeds, len(seeds))
+    if n_controls < 1:
+        raise ValueError(f"control_seeds must be at least 1; got {control_seeds}")
+    weights_lr = lr if task.lr is None else task.lr
+    base = mk.MaskRecipe(epochs=task.epochs, lr=weights_lr, mask_lr=mask_lr, warmup=warmup, batch_size=batch_size)
     grid = [(seed, lam) for seed in seeds for lam in lambdas]
+    controlled = [i for i, (seed, _) in enumerate(grid) if seed in seeds[:n_controls]]  # learned runs with a control
     learned = _train(task, [s for s, _ in grid], replace(base, lam=tuple(lam for _, lam in grid)), device)
     widths = learned.widths[:-1]
     kept = [[m[i] for m in learned.hard_masks()] for i in range(len(grid))]
     fixed = [[torch.ones(w, dtype=torch.bool, device=kept[0][0].device) for w in widths] for _ in seeds]
-    fixed += [mk.random_masks_like(masks, seed=RANDOM_MASK_SEED_OFFSET + seed) for masks, (seed, _) in zip(kept, grid)]
+    fixed += [mk.random_masks_like(kept[i], seed=RANDOM_MASK_SEED_OFFSET + grid[i][0]) for i in controlled]
     controls = _train(
         task,
-        [*seeds, *(s for s, _ in grid)],
+        [*seeds, *(grid[i][0] for i in controlled)],
         replace(base, lam=0.0, learn_masks=False),
         device,
         fixed=[torch.stack([f[l] for f in fixed]) for l in range(len(widths))],
@@ -277,20 +299,43 @@ def run_study(
         r | m
         for r, m in zip(_rows(learned, task, "learned", [lam for _, lam in grid]), _measure_learned(learned, task))
     ]
-    random_rows = _rows(_copies(controls, range(len(seeds), controls.copies)), task, "random", [lam for _, lam in grid])
+    random_rows = dict(
+        zip(
+            controlled,
+            _rows(
+                _copies(controls, range(len(seeds), controls.copies)), task, "random", [grid[i][1] for i in controlled]
+            ),
+        )
+    )
     rows = []
-    for s in range(len(seeds)):  # per seed: baseline, then per lambda learned and random
+    for s in range(len(seeds)):  # per seed: baseline, then per lambda learned and (if any) random
         rows.append(baseline_rows[s])
         for j in range(len(lambdas)):
-            rows += [learned_rows[s * len(lambdas) + j], random_rows[s * len(lambdas) + j]]
+            i = s * len(lambdas) + j
+            rows += [learned_rows[i]] + ([random_rows[i]] if i in random_rows else [])
     models = {key: learned.member(i) for i, key in enumerate(grid)}
     probes = []
     if task.probe:
-        probes += probe_rows(_copies(controls, range(len(seeds))), task.data, "baseline")
+        probes += probe_rows(_copies(controls, range(n_controls)), task.data, "baseline")
         probes += probe_rows(
-            _copies(learned, [i for i, (_, lam) in enumerate(grid) if lam == max(lambdas)]), task.data, "learned"
+            _copies(learned, [i for i in controlled if grid[i][1] == max(lambdas)]), task.data, "learned"
         )
     return Study(task, pd.DataFrame(rows), pd.DataFrame(probes), models)
+
+
+def baselines(studies: dict[str, Study]) -> dict[str, Baseline]:
+    """The unmasked network of each task (mean test accuracy over seeds, %) against the book's reference
+    for its family on its dataset, by role. Tasks without a reference are left out: the shells task
+    (synthetic, no published accuracy; not a control) and the Fashion-MNIST subset (its reference is
+    for a wider MLP on all 60,000 images)."""
+    found = {}
+    for role, study in studies.items():
+        if role == "fashion":
+            continue
+        runs = study.runs[study.runs["kind"] == "baseline"]
+        name = f"unmasked {study.task.model} ({study.task.epochs} epochs)".replace("  ", " ")
+        found[role] = baseline(name, study.task.data.name, study.task.family, 100 * float(runs["accuracy"].mean()))
+    return {role: b for role, b in found.items() if b is not None}
 
 
 # ---------------------------------------------------------------- tables
@@ -384,7 +429,7 @@ def pruning_claim_inputs(studies: dict[str, Study]) -> dict:
 
 def probe_claim_inputs(study: Study) -> dict:
     """The arguments of ``claims.probe_claim``: per seed, the baseline's all-channel probe accuracies
-    from the second block on (layer >= 2); per (seed, masked block) of the learned runs, the
+    from the second block on (layer >= 2); per seed of the learned runs, per masked block, the
     all-, detached- and kept-channel probe accuracies (NaN for an empty subset)."""
     base = study.probes[(study.probes["kind"] == "baseline") & (study.probes["layer"] >= 2)]
     blocks = [g.sort_values("layer")["test_accuracy"].tolist() for _, g in base.groupby("seed")]
@@ -393,9 +438,10 @@ def probe_claim_inputs(study: Study) -> dict:
         .pivot_table(index=["seed", "layer"], columns="subset", values="test_accuracy")
         .reindex(columns=["all", "detached", "kept"])
     )
+    per_seed = [g.sort_index() for _, g in learned.groupby(level="seed")]
     return {
         "baseline_blocks": blocks,
-        "all_channels": learned["all"].tolist(),
-        "detached": learned["detached"].tolist(),
-        "kept": learned["kept"].tolist(),
+        "all_channels": [g["all"].tolist() for g in per_seed],
+        "detached": [g["detached"].tolist() for g in per_seed],
+        "kept": [g["kept"].tolist() for g in per_seed],
     }
