@@ -6,6 +6,11 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 # Batch execution: no progress bars, static widgets (outputs must not differ between runs).
 export LINSTRUCT_INTERACTIVE := 0
+# Byte-code written once, on first import, into one folder of .venv: where the environment sets
+# PYTHONDONTWRITEBYTECODE=1, every process (each notebook kernel, test worker, papermill run)
+# otherwise compiles torch, pandas and matplotlib again, seconds of CPU per process.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX := $(abspath $(VENV))/pycache
 
 .PHONY: setup book book-clean test unit lint bench bench-build bench-engine bench-chapters lock clean
 

@@ -57,3 +57,11 @@ def test_badges_carry_the_verdict_class_and_the_seed_share():
     assert 'verdict-reproduced" title="reproduced">gap <small>100% of 4</small>' in text
     assert "verdict-partly" in text and "loss <small>67% of 3</small>" in text
     assert "identity <small>exact</small>" in text and "verdict-not" in text
+
+
+def test_a_row_without_a_threshold_still_shows_its_interval():
+    by_hand = Check("level: partly", False, True, effect=GAP.headline.effect, seed_share=0.5)  # no bound, no side
+    fig = forest_figure([claim("overall", [by_hand])], "t")
+    (row,) = fig.axes
+    assert not [line for line in row.lines if line.get_linestyle() == "--"] and not row.patches
+    assert row.texts[0].get_text() == "4 seeds"

@@ -56,16 +56,14 @@ def _draw_row(ax: plt.Axes, claim: Claim) -> None:
         return
     effect = check.effect
     low, high = effect.interval
-    values = [*effect.values, low, high, check.bound]
+    values = [*effect.values, low, high, *([] if check.bound is None else [check.bound])]
     left, right = min(values), max(values)
     pad = 0.08 * (right - left) or 0.5 * max(abs(right), 1e-3)
     left, right = left - pad, right + pad
     ax.set_xlim(left, right)
-    if check.side == ">=":
-        ax.axvspan(check.bound, right, color=colour, alpha=0.08)
-    else:
-        ax.axvspan(left, check.bound, color=colour, alpha=0.08)
-    ax.axvline(check.bound, color="black", ls="--", lw=1)
+    if check.bound is not None:  # a check over seeds built by hand may carry no threshold
+        ax.axvspan(*((check.bound, right) if check.side == ">=" else (left, check.bound)), color=colour, alpha=0.08)
+        ax.axvline(check.bound, color="black", ls="--", lw=1)
     ax.plot([low, high], [0, 0], color=colour, lw=4, solid_capstyle="butt")
     ax.plot(effect.values, [0.55] * effect.seeds, "|", color=colour, ms=6, alpha=0.7)
     ax.plot([effect.mean], [0], "o", color="white", mec=colour, ms=6)
@@ -73,7 +71,7 @@ def _draw_row(ax: plt.Axes, claim: Claim) -> None:
     ax.text(
         1.01,
         0.5,
-        f"{check.side} {check.bound:.3g}\n{effect.seeds} seeds",
+        (f"{check.side} {check.bound:.3g}\n" if check.bound is not None else "") + f"{effect.seeds} seeds",
         transform=ax.transAxes,
         fontsize="x-small",
         va="center",

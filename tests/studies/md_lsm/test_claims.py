@@ -256,6 +256,7 @@ def test_overall_needs_all_three_levels_and_reports_the_change_effect(level, cha
     assert claim.verdict == overall
     assert claim.measured["sync_interventional_score"] == 1.0
     assert claim.headline.effect == change.headline.effect
+    assert (claim.headline.bound, claim.headline.side) == (change.headline.bound, change.headline.side)
 
 
 def test_overall_with_every_level_failing_is_not_reproduced():

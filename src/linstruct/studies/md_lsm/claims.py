@@ -255,13 +255,22 @@ def overall_claim(level: Claim, changes: Claim, interventional: Claim) -> Claim:
     """Synchronicity as the paper states it needs all three levels; each contributes its verdict. The
     claim reports the change claim's headline effect: the level alone cannot carry it."""
     parts = (level, changes, interventional)
+    headline = changes.headline  # the change claim's effect, its threshold and side travel with it
     checks = [
         Check(
             f"{part.id}: {part.verdict}",
             part.verdict == REPRODUCED,
             part.verdict == PARTLY,
-            part.headline.effect if part is changes and part.headline else None,
-            part.headline.seed_share if part is changes and part.headline else None,
+            **(
+                {
+                    "effect": headline.effect,
+                    "seed_share": headline.seed_share,
+                    "bound": headline.bound,
+                    "side": headline.side,
+                }
+                if part is changes and headline
+                else {}
+            ),
         )
         for part in parts
     ]
