@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import pytest
 from matplotlib.colors import to_hex
 
-from linstruct.book.glance import VERDICT_COLOURS, badges_html, forest_figure
+from linstruct.book.glance import VERDICT_COLOURS, badges_html, figure_html, forest_figure
 from linstruct.book.plotting import unlabelled_axes
 from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Check, Claim
 
@@ -65,3 +65,13 @@ def test_a_row_without_a_threshold_still_shows_its_interval():
     (row,) = fig.axes
     assert not [line for line in row.lines if line.get_linestyle() == "--"] and not row.patches
     assert row.texts[0].get_text() == "4 seeds"
+
+
+def test_the_figure_travels_as_an_inline_png():
+    import base64
+
+    text = figure_html(forest_figure([GAP], "t"), 'a "title"')
+    assert text.startswith('<img class="linstruct-glance" alt="a &quot;title&quot;" src="data:image/png;base64,')
+    png = base64.b64decode(text.split("base64,")[1].rstrip('">'))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert text == figure_html(forest_figure([GAP], "t"), 'a "title"')  # the same bytes every time (nbval)

@@ -9,7 +9,9 @@ check over seeds (an exact identity) gets a row that says so, in its verdict's c
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -90,3 +92,14 @@ def badges_html(claims: Sequence[Claim]) -> str:
             f"{html.escape(claim.id)} <small>{share}</small></span>"
         )
     return f'<div class="linstruct-badges">{" ".join(badges)}</div>'
+
+
+def figure_html(fig: plt.Figure, alt: str) -> str:
+    """``fig`` as an HTML image with its PNG inline: a figure glued into another page this way
+    travels with the glue (myst-nb copies no image file for a figure pasted from another
+    document). Closes ``fig``."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="linstruct-glance" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'

@@ -57,11 +57,10 @@ def _is_colorbar(ax) -> bool:
     return hasattr(ax, "_colorbar") or ax.get_label() == "<colorbar>"
 
 
-def glue_figure(key: str, fig: matplotlib.figure.Figure, display: bool = True) -> None:
+def glue_figure(key: str, fig: matplotlib.figure.Figure) -> None:
     """Glue ``fig`` under ``key`` for a ``{glue:figure}`` with a numbered caption.
 
-    The figure is also displayed (unless ``display=False``: a figure shown only on another
-    page), so it shows in JupyterLab; give the cell the tags
+    The figure is also displayed, so it shows in JupyterLab; give the cell the tags
     ``remove-output`` (the book shows the numbered figure instead) and
     ``nbval-ignore-output`` (PNG bytes are not stable across runs).
     """
@@ -71,5 +70,5 @@ def glue_figure(key: str, fig: matplotlib.figure.Figure, display: bool = True) -
     problems = unlabelled_axes(fig)
     if problems:
         raise ValueError(f"figure {key!r} needs a title and labelled axes: " + "; ".join(problems))
-    glue(key, fig, display=display)
+    glue(key, fig, display=True)
     plt.close(fig)

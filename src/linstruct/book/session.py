@@ -22,8 +22,8 @@ from typing import Any
 import pandas as pd
 
 from linstruct import __version__
-from linstruct.book.glance import VERDICT_CLASS, badges_html, forest_figure
-from linstruct.book.plotting import glue_figure, set_style
+from linstruct.book.glance import VERDICT_CLASS, badges_html, figure_html, forest_figure
+from linstruct.book.plotting import set_style, unlabelled_axes
 from linstruct.book.tables import show_table
 from linstruct.core.claims import Baseline, Claim
 from linstruct.core.parameters import Config
@@ -119,8 +119,15 @@ class ChapterRun:
         ``nbval-ignore-output`` (a figure's bytes are not compared)."""
         if not self.claims:
             raise RuntimeError("glue_glance() shows the claims of finish(): call finish first")
+        from IPython.display import HTML
+        from myst_nb import glue
+
         title = f"{get_chapter(self.chapter).title}: claims at a glance"
-        glue_figure(f"{self.chapter}_glance", forest_figure(self.claims, title), display=False)
+        fig = forest_figure(self.claims, title)
+        problems = unlabelled_axes(fig)
+        if problems:
+            raise ValueError(f"the glance figure needs a title and labelled axes: {'; '.join(problems)}")
+        glue(f"{self.chapter}_glance", HTML(figure_html(fig, title)), display=False)
 
     def write_results(self, claims: Sequence[Claim], baselines: Sequence[Baseline] = ()) -> Path:
         """Write ``results.json`` (chapter, profile, parameters, claims, baselines, runtime) and return its path."""
