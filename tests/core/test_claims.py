@@ -11,6 +11,8 @@ from linstruct.core.claims import (
     Check,
     Claim,
     Effect,
+    defined_interval_at_least,
+    defined_interval_at_most,
     fraction_holding,
     verdict_of,
 )
@@ -181,3 +183,14 @@ def test_baseline_records_and_checks_its_reference():
     for accuracy in (101.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="percentage"):
             Baseline("MLP", "digits", accuracy, 95.0, "r")
+
+
+def test_defined_intervals_leave_undefined_seeds_out_and_say_so():
+    mixed = defined_interval_at_least("x", [1.0, float("nan"), 1.0, float("inf")], 0.5)
+    assert mixed.status == "pass" and "2 undefined seed(s) left out" in mixed.description
+    assert mixed.effect.seeds == 2
+    none = defined_interval_at_most("x", [float("nan")] * 3, 0.5)
+    assert none.status == "fail" and none.effect is None and "undefined in all 3" in none.description
+    fallback = Check("share of seeds", True)
+    assert defined_interval_at_most("x", [float("inf")], 0.5, otherwise=fallback) is fallback
+    assert defined_interval_at_most("x", [0.4, 0.6], 0.5, otherwise=fallback).status == "partly"

@@ -256,6 +256,29 @@ class Baseline:
         }
 
 
+def defined_interval_at_least(
+    name: str, values: Sequence[float], bound: float, otherwise: Check | None = None
+) -> Check:
+    """:meth:`Check.interval_at_least` over the finite per-seed ``values`` (a seed whose value is
+    undefined, NaN or infinite, is left out and the check says how many were); when none is finite,
+    ``otherwise``, or a failing check that says so."""
+    return _over_defined(Check.interval_at_least, name, values, bound, otherwise)
+
+
+def defined_interval_at_most(name: str, values: Sequence[float], bound: float, otherwise: Check | None = None) -> Check:
+    """As :func:`defined_interval_at_least`, at or below ``bound``."""
+    return _over_defined(Check.interval_at_most, name, values, bound, otherwise)
+
+
+def _over_defined(kind, name: str, values: Sequence[float], bound: float, otherwise: Check | None) -> Check:
+    values = [float(v) for v in values]
+    defined = [v for v in values if math.isfinite(v)]
+    if not defined:
+        return otherwise or Check(f"{name}: undefined in all {len(values)} seed(s)", False)
+    left_out = len(values) - len(defined)
+    return kind(name + (f" ({left_out} undefined seed(s) left out)" if left_out else ""), defined, bound)
+
+
 def baseline_checks(baselines: Sequence[Baseline]) -> list[Check]:
     """The gate check of every baseline with a reference (exempt controls have none): a claim resting
     on these networks shows each against its reference in its verdict row."""

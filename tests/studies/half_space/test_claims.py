@@ -153,7 +153,7 @@ def test_allocation_claim_leaves_infinite_gains_out_and_marks_them_undefined():
     claim = c.allocation_claim(
         r_initial=same(2.0), r_final=[INF, 4.0, 4.0, 4.0, 4.0], bottom_initial=same(1.0), bottom_final=same(0.5)
     )
-    assert claim.verdict == REPRODUCED and "1 infinite left out" in claim.checks[0].description
+    assert claim.verdict == REPRODUCED and "1 undefined seed(s) left out" in claim.checks[0].description
     assert claim.headline.effect.seeds == 4
     every = c.allocation_claim(r_initial=same(2.0), r_final=same(INF), bottom_initial=same(1.0), bottom_final=same(0.0))
     assert every.verdict == REPRODUCED and every.headline is None  # judged as a share of seeds

@@ -23,7 +23,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from linstruct.core.claims import Baseline, Check, Claim, baseline_checks, fraction_holding
+from linstruct.core.claims import (
+    Baseline,
+    Check,
+    Claim,
+    baseline_checks,
+    defined_interval_at_least,
+    defined_interval_at_most,
+    fraction_holding,
+)
 
 Paired = Mapping[float, Mapping[str, Sequence[float]]]  # lambda -> column -> per-seed values
 
@@ -122,14 +130,6 @@ def _best_penalty(pairs: Mapping[float, tuple[Check, Check]]) -> float:
     return max(sorted(pairs), key=lambda lam: (min(scores[lam]), sum(scores[lam])))
 
 
-def _interval_or_fail(name: str, values: Sequence[float], bound: float, at_least: bool) -> Check:
-    """The interval check on the finite per-seed values; a failing plain check if there are none."""
-    finite = _finite(values)
-    if not finite:
-        return Check(f"{name}: no seed has such units", False)
-    return (Check.interval_at_least if at_least else Check.interval_at_most)(name, finite, bound)
-
-
 def early_claim(
     paired: Mapping[str, Paired],
     *,
@@ -182,14 +182,13 @@ def early_claim(
     if math.isnan(measured["share_detached_top"]):
         undefined["share_detached_top"] = "no layer-1 unit was detached in any seed"
     checks.append(
-        _interval_or_fail("shells, layer 1: linear-dim weight share of kept units", share_kept, SHARE_KEPT_MAX, False)
+        defined_interval_at_most("shells, layer 1: linear-dim weight share of kept units", share_kept, SHARE_KEPT_MAX)
     )
     checks.append(
-        _interval_or_fail(
+        defined_interval_at_least(
             "shells, layer 1: median share of the most used detached units",
             share_detached_top,
             SHARE_DETACHED_MIN,
-            True,
         )
     )
     measured["shells_deeper_more_detached"] = fraction_holding(
@@ -246,11 +245,10 @@ def detachment_claim(paired: Mapping[str, Paired], baselines: Sequence[Baseline]
             undefined[f"learned_minus_random_high_{role}"] = "no seed has a random-mask control"
         if mean(high["f"]) >= HIGH_FRACTION:
             checks.append(
-                _interval_or_fail(
+                defined_interval_at_least(
                     f"{role}: learned minus random masks at mean f >= {HIGH_FRACTION:g} (pt)",
                     gaps,
                     LEARNED_OVER_RANDOM_POINTS,
-                    True,
                 )
             )
         measured[f"learned_minus_random_low_{role}"] = mean(_column_difference(low, "learned", "random"))
@@ -371,11 +369,10 @@ def probe_claim(
         undefined["kept_over_all"] = "every masked block detached every channel"
     checks = [
         monotone,
-        _interval_or_fail(
+        defined_interval_at_least(
             "detached-channel / all-channel probe accuracy, per seed the mean over its blocks",
             detached_ratios,
             DETACHED_RATIO_MIN,
-            True,
         ),
     ]
     return Claim(

@@ -13,7 +13,15 @@ import math
 import statistics
 from collections.abc import Mapping, Sequence
 
-from linstruct.core.claims import Baseline, Check, Claim, baseline_checks, fraction_holding
+from linstruct.core.claims import (
+    Baseline,
+    Check,
+    Claim,
+    baseline_checks,
+    defined_interval_at_least,
+    defined_interval_at_most,
+    fraction_holding,
+)
 
 # "Converged" as the paper's figure caption uses it ("converge to loss 0.01"). Adam makes the loss jitter,
 # so a single epoch below the level is not convergence: it must stay below for PATIENCE epochs in a row
@@ -122,26 +130,18 @@ def log10_mse(values: Sequence[float]) -> list[float]:
 
 
 def interval_or_share_at_least(name: str, values: Sequence[float], bound: float) -> Check:
-    """:meth:`Check.interval_at_least` over the finite ``values`` (a ratio with an empty denominator
-    is left out, and the check says how many were); when none is finite, the share of seeds at or
-    above ``bound``."""
-    return _interval_or_share(name, values, bound, at_least=True)
+    """The interval over the finite ``values`` (a ratio with an empty denominator is left out); when
+    none is finite (every ratio infinite), the share of seeds at or above ``bound``."""
+    share = fraction_holding([v >= bound for v in values])
+    return defined_interval_at_least(
+        name, values, bound, share_check(f"share of seeds with {name} >= {bound:g}", share)
+    )
 
 
 def interval_or_share_at_most(name: str, values: Sequence[float], bound: float) -> Check:
     """As :func:`interval_or_share_at_least`, at or below ``bound``."""
-    return _interval_or_share(name, values, bound, at_least=False)
-
-
-def _interval_or_share(name: str, values: Sequence[float], bound: float, *, at_least: bool) -> Check:
-    defined = [float(v) for v in values if math.isfinite(v)]
-    if defined:
-        left_out = len(values) - len(defined)
-        name += f" ({left_out} infinite left out)" if left_out else ""
-        interval = Check.interval_at_least if at_least else Check.interval_at_most
-        return interval(name, defined, bound)
-    sides = [v >= bound if at_least else v <= bound for v in values]
-    return share_check(f"share of seeds with {name} {'>=' if at_least else '<='} {bound:g}", fraction_holding(sides))
+    share = fraction_holding([v <= bound for v in values])
+    return defined_interval_at_most(name, values, bound, share_check(f"share of seeds with {name} <= {bound:g}", share))
 
 
 def learns_claim(

@@ -16,7 +16,17 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from linstruct.core.claims import NOT_REPRODUCED, PARTLY, REPRODUCED, Baseline, Check, Claim, baseline_checks
+from linstruct.core.claims import (
+    NOT_REPRODUCED,
+    PARTLY,
+    REPRODUCED,
+    Baseline,
+    Check,
+    Claim,
+    baseline_checks,
+    defined_interval_at_least,
+    defined_interval_at_most,
+)
 
 # --- the measure on toys -----------------------------------------------------------------------
 # The estimator takes the best of a few directions, so it sits below the exact optimum; on 100 + 100
@@ -91,25 +101,6 @@ def smallest_layer_step(final_rho: Sequence[float]) -> float:
     return float(steps.min()) if len(steps) else math.inf
 
 
-def interval_at_least(name: str, values: Sequence[float], bound: float) -> Check:
-    """:meth:`Check.interval_at_least` over the defined (finite) per-seed ``values``."""
-    return _over_defined(Check.interval_at_least, name, values, bound)
-
-
-def interval_at_most(name: str, values: Sequence[float], bound: float) -> Check:
-    """:meth:`Check.interval_at_most` over the defined (finite) per-seed ``values``."""
-    return _over_defined(Check.interval_at_most, name, values, bound)
-
-
-def _over_defined(kind, name: str, values: Sequence[float], bound: float) -> Check:
-    values = [float(v) for v in values]
-    defined = [v for v in values if math.isfinite(v)]
-    if not defined:
-        return Check(f"{name}: undefined in all {len(values)} seed(s)", False)
-    left_out = len(values) - len(defined)
-    return kind(name + (f" ({left_out} undefined seed(s) left out)" if left_out else ""), defined, bound)
-
-
 def _mean(values: Sequence[float]) -> float:
     """Mean of the finite values (NaN when there is none)."""
     defined = [float(v) for v in values if math.isfinite(float(v))]
@@ -122,15 +113,15 @@ def estimator_claim(toys: Mapping[str, Sequence[float]], input_rho: float, calib
     where ``input_rho`` must match CALIBRATION_INPUT_RHO."""
     ratio = [c / b for c, b in zip(toys["outlier_change"], toys["outlier_bound"])]
     checks = [
-        interval_at_most("exact - estimate, 2-D toy", toys["toy_gap"], TOY_GAP_MAX),
+        defined_interval_at_most("exact - estimate, 2-D toy", toys["toy_gap"], TOY_GAP_MAX),
         Check.at_most("largest one-outlier change / (1/m) over seeds", max(ratio), OUTLIER_RATIO_MAX),
-        interval_at_most(
+        defined_interval_at_most(
             "|held-out - 0.5|, identical Gaussians", [abs(v - 0.5) for v in toys["identical_heldout"]], HELDOUT_HALF_MAX
         ),
-        interval_at_least(
+        defined_interval_at_least(
             "in-sample, identical Gaussians (optimism expected)", toys["identical_in_sample"], OPTIMISM_LOW
         ),
-        interval_at_most("in-sample, identical Gaussians", toys["identical_in_sample"], OPTIMISM_HIGH),
+        defined_interval_at_most("in-sample, identical Gaussians", toys["identical_in_sample"], OPTIMISM_HIGH),
         Check.at_least(
             "separable pair LP-certified in every seed (1 = yes)", min(toys["separable_certified"]), CERTIFIED_MIN
         ),
@@ -160,7 +151,7 @@ def estimator_claim(toys: Mapping[str, Sequence[float]], input_rho: float, calib
 def level_claim(spearman: Mapping[str, Sequence[float]], baselines: Sequence[Baseline] = ()) -> Claim:
     """``spearman``: activation -> per seed, Spearman(rho_L(t), training accuracy(t)) of the last hidden
     layer; ``baselines``: the networks against their references."""
-    checks = [interval_at_least(f"Spearman(rho_L, acc), {a}", v, LEVEL_MIN) for a, v in spearman.items()]
+    checks = [defined_interval_at_least(f"Spearman(rho_L, acc), {a}", v, LEVEL_MIN) for a, v in spearman.items()]
     measured = {f"spearman_{a}": _mean(v) for a, v in spearman.items()}
     measured.update({f"seeds_holding_{a}": c.seed_share or 0.0 for a, c in zip(spearman, checks)})
     return Claim(
@@ -182,7 +173,7 @@ def changes_claim(stats: Mapping[str, Mapping[str, Sequence[float]]], baselines:
     activation."""
     measured, checks, undefined = {}, [], {}
     for a, s in stats.items():
-        detrended = interval_at_least(f"Spearman of detrended increments, {a}", s["detrended"], DETRENDED_MIN)
+        detrended = defined_interval_at_least(f"Spearman of detrended increments, {a}", s["detrended"], DETRENDED_MIN)
         values = {
             f"agreement_{a}": _mean(s["agreement"]),
             f"n_{a}": _mean(s["n"]),
@@ -197,8 +188,8 @@ def changes_claim(stats: Mapping[str, Mapping[str, Sequence[float]]], baselines:
         undefined.update(_undefined({f"detrended_{a}": measured[f"detrended_{a}"]}, CONSTANT))
         checks += [
             detrended,
-            interval_at_least(f"phi of the sign table, {a}", s["phi"], PHI_MIN),
-            interval_at_least(f"naive sign agreement, {a} (trend-confounded)", s["agreement"], AGREEMENT_MIN),
+            defined_interval_at_least(f"phi of the sign table, {a}", s["phi"], PHI_MIN),
+            defined_interval_at_least(f"naive sign agreement, {a} (trend-confounded)", s["agreement"], AGREEMENT_MIN),
         ]
     return Claim(
         id="sync_changes",
@@ -224,7 +215,7 @@ def interventional_claim(
     measured, checks = {}, []
     for a, c in correlations.items():
         order = [l - f for l, f in zip(c["last"], c["first"])]
-        late = interval_at_least(f"late Spearman(d rho_L, d acc), {a}", c["last"], INTERVENTIONAL_MIN)
+        late = defined_interval_at_least(f"late Spearman(d rho_L, d acc), {a}", c["last"], INTERVENTIONAL_MIN)
         measured.update(
             {
                 f"late_mean_{a}": _mean(c["last"]),
@@ -233,7 +224,7 @@ def interventional_claim(
                 f"seeds_holding_{a}": late.seed_share or 0.0,
             }
         )
-        checks += [late, interval_at_least(f"late mean, last minus first layer, {a}", order, LAYER_ORDER_MIN)]
+        checks += [late, defined_interval_at_least(f"late mean, last minus first layer, {a}", order, LAYER_ORDER_MIN)]
     return Claim(
         id="sync_interventional",
         statement="Per update: of alternative updates from one state, those that raise hidden-layer "
@@ -295,7 +286,7 @@ def depth_claim(final_rho: Mapping[str, Sequence[Sequence[float]]], baselines: S
         mean_rho = np.mean(np.asarray(per_seed, dtype=float), axis=0)
         steps = [smallest_layer_step(rho) for rho in per_seed]
         measured.update({f"rho_layer{l}_{a}": float(v) for l, v in enumerate(mean_rho, start=1)})
-        check = interval_at_least(f"smallest layer-to-layer step of final rho, {a}", steps, -DROP_TOLERANCE)
+        check = defined_interval_at_least(f"smallest layer-to-layer step of final rho, {a}", steps, -DROP_TOLERANCE)
         measured[f"seeds_holding_{a}"] = check.seed_share or 0.0
         checks.append(check)
     return Claim(
@@ -326,12 +317,12 @@ def activation_claim(
     checks = []
     for a in ("tanh", "relu"):
         checks += [
-            interval_at_least(f"final training accuracy, {a}", accuracy[a], TRAINED),
-            interval_at_least(f"rho_L gain, {a}", gain[a], GAIN_MIN),
+            defined_interval_at_least(f"final training accuracy, {a}", accuracy[a], TRAINED),
+            defined_interval_at_least(f"rho_L gain, {a}", gain[a], GAIN_MIN),
         ]
     checks += [
-        interval_at_most("final training accuracy, sigmoid control (stalls)", accuracy["sigmoid"], STALL_MAX),
-        interval_at_most("|rho_L gain|, sigmoid control", [abs(v) for v in gain["sigmoid"]], CONTROL_GAIN_MAX),
+        defined_interval_at_most("final training accuracy, sigmoid control (stalls)", accuracy["sigmoid"], STALL_MAX),
+        defined_interval_at_most("|rho_L gain|, sigmoid control", [abs(v) for v in gain["sigmoid"]], CONTROL_GAIN_MAX),
     ]
     return Claim(
         id="activation_effect",
@@ -369,14 +360,16 @@ def width_claim(values: Mapping[str, Sequence[float]]) -> Claim:
         return [w - n for w, n in zip(v[f"{kind}_wide"], v[f"{kind}_narrow"])]
 
     checks = [
-        interval_at_least("in-sample rho_L, widest minus narrowest", growth("in_sample"), WIDTH_GROWTH_MIN),
-        interval_at_least("held-out rho_L, widest minus narrowest", growth("heldout"), WIDTH_GROWTH_MIN),
-        interval_at_least(
+        defined_interval_at_least("in-sample rho_L, widest minus narrowest", growth("in_sample"), WIDTH_GROWTH_MIN),
+        defined_interval_at_least("held-out rho_L, widest minus narrowest", growth("heldout"), WIDTH_GROWTH_MIN),
+        defined_interval_at_least(
             "shuffled pairs LP-separable where per-pair sample <= width",
             v["shuffled_certified_saturated"],
             SATURATED_CERTIFIED_MIN,
         ),
-        interval_at_most("max |shuffled held-out - 0.5|", v["shuffled_heldout_max_deviation"], SHUFFLED_HELDOUT_MAX),
+        defined_interval_at_most(
+            "max |shuffled held-out - 0.5|", v["shuffled_heldout_max_deviation"], SHUFFLED_HELDOUT_MAX
+        ),
     ]
     measured = {k: _mean(x) for k, x in v.items()}
     return Claim(
