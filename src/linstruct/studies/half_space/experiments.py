@@ -4,8 +4,9 @@ Networks (Yadav et al., arXiv 2404.04312).
 Runners: the path-sum identity on tiny nets; five learners on the circle data (ReLU, deep linear net,
 DLGN, DLGN with frozen gating, DLGN-SF); the overlap kernel and NTK over training; the gating
 hyperplanes and their clustering; a beta sweep of frozen versus learned gating with hard-gate
-evaluation; DLGN versus ReLU on a Fashion-MNIST subset. Every runner takes explicit arguments and a
-``device``; data, models and measurements live there, and tables hold plain Python numbers. The
+evaluation; DLGN versus ReLU on Fashion-MNIST (all of it, or a class-stratified subset). Every
+runner takes explicit arguments and a ``device``; data, models and measurements live there, and
+tables hold plain Python numbers. The
 ``*_values`` helpers turn a table into the plain inputs of the matching function in ``claims``.
 """
 
