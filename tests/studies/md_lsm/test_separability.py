@@ -264,3 +264,24 @@ def test_all_points_equal_scores_zero_with_full_ties():
     assert sep.exact_rho_p_milp(same[:, :2], same[:, :2]) == (0.0, True)
     apart = sep.pair_separability(same, same + [1.0, 0.0, 0.0])  # no spread: the mean difference separates
     assert apart.rho_p == 1.0 and apart.certified
+
+
+def test_direction_counts_match_brute_force_with_ties_and_padding():
+    """Counts and the best product equal an all-pairs count on tied scores, one row or many rows of
+    different sizes padded into one batch."""
+    rng = np.random.default_rng(3)
+    scores = [
+        (rng.integers(0, 4, (2, m)).astype(float), rng.integers(0, 4, (2, n)).astype(float))
+        for m, n in ((5, 7), (9, 3))
+    ]
+    batched = sep._counts_of_pairs(scores)
+    for (sa, sb), found in zip(scores, batched):
+        for row in range(2):
+            a, b = sa[row], sb[row]
+            diff = a[:, None] - b[None, :]
+            expected = ((diff > 0).sum(), (diff == 0).sum(), (diff < 0).sum())
+            assert sep.order_counts(a, b) == expected
+            assert tuple(int(v[row]) for v in found[:3]) == expected
+            thresholds = np.concatenate([[-np.inf], a, b])
+            best = max(max((a > t).mean() * (b <= t).mean(), (a <= t).mean() * (b > t).mean()) for t in thresholds)
+            assert found[3][row] == pytest.approx(best) and sep.product_score(a, b) == pytest.approx(best)

@@ -54,13 +54,57 @@ def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
 # --- counting along one direction -------------------------------------------------------------
 
 
+def direction_counts(a_scores, b_scores) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact pair counts and the best threshold product along D directions at once.
+
+    ``a_scores`` ``(D, m)`` and ``b_scores`` ``(D, n)`` (1-D for one direction): the projections of A
+    and B on each direction. Returns, each ``(D,)``: #{a_i > b_j}, #{a_i = b_j}, #{a_i < b_j} over
+    the m n pairs, and max over thresholds t (-inf and every score) and both orientations of
+    TPR * TNR (rho_R along the direction). See :func:`_sorted_counts`.
+    """
+    a, b = np.atleast_2d(a_scores), np.atleast_2d(b_scores)
+    rows, m, n = a.shape[0], a.shape[1], b.shape[1]
+    is_a = np.broadcast_to(np.arange(m + n) < m, (rows, m + n))
+    sizes = np.full(rows, m), np.full(rows, n)
+    return _sorted_counts(np.concatenate([a, b], axis=1), is_a, np.ones_like(is_a), *sizes)
+
+
+def _sorted_counts(scores, is_a, valid, m, n) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`direction_counts` of rows that each hold one direction's scores of A and B together.
+
+    ``scores``, ``is_a`` (A or B) and ``valid`` (False on padding, placed after every real score
+    of its row, e.g. +inf) are ``(G, N)``; ``m``, ``n`` ``(G,)`` the real sizes of A and B per row.
+    One sort per row; equal scores form one tie group, so ties count exactly, and only
+    real scores are counted (padding never changes a count or a rate).
+    """
+    positions = np.arange(scores.shape[1])
+    order = np.argsort(scores, axis=1)
+    values = np.take_along_axis(scores, order, axis=1)
+    from_a = np.take_along_axis(is_a & valid, order, axis=1)
+    from_b = np.take_along_axis(~is_a & valid, order, axis=1)
+    a_through = np.cumsum(from_a, axis=1)  # real points of A at or before each sorted position
+    b_through = np.cumsum(from_b, axis=1)
+    last = np.ones_like(from_a)  # the last position of its tie group
+    last[:, :-1] = values[:, 1:] != values[:, :-1]
+    first = np.ones_like(from_a)
+    first[:, 1:] = last[:, :-1]
+    group_end = np.minimum.accumulate(np.where(last, positions, len(positions))[:, ::-1], axis=1)[:, ::-1]
+    before_group = np.maximum.accumulate(np.where(first, positions - 1, -1), axis=1)
+    b_at_most = np.take_along_axis(b_through, group_end, axis=1)  # B's scores <= this score
+    b_below = np.where(before_group >= 0, np.take_along_axis(b_through, np.maximum(before_group, 0), axis=1), 0)
+    greater = np.where(from_a, b_below, 0).sum(axis=1)
+    less = np.where(from_a, n[:, None] - b_at_most, 0).sum(axis=1)
+    equal = m * n - greater - less
+    a_rate, b_rate = a_through / m[:, None], b_through / n[:, None]  # shares at most the score
+    products = np.maximum((1 - a_rate) * b_rate, a_rate * (1 - b_rate))
+    best = np.where(last, products, 0.0).max(axis=1)  # at group ends; t = -inf gives 0 in both orientations
+    return greater, equal, less, best
+
+
 def order_counts(a_scores: np.ndarray, b_scores: np.ndarray) -> tuple[int, int, int]:
-    """(#{a_i > b_j}, #{a_i = b_j}, #{a_i < b_j}) over all m n pairs of 1-D scores, by sorting."""
-    sorted_b = np.sort(b_scores)
-    below = np.searchsorted(sorted_b, a_scores, side="left").sum()
-    below_or_equal = np.searchsorted(sorted_b, a_scores, side="right").sum()
-    total = len(a_scores) * len(b_scores)
-    return int(below), int(below_or_equal - below), int(total - below_or_equal)
+    """(#{a_i > b_j}, #{a_i = b_j}, #{a_i < b_j}) over all m n pairs of 1-D scores."""
+    greater, equal, less, _ = direction_counts(a_scores, b_scores)
+    return int(greater[0]), int(equal[0]), int(less[0])
 
 
 def projection_fraction(w: np.ndarray, a, b) -> float:
@@ -92,8 +136,7 @@ def threshold_rates(a_scores: np.ndarray, b_scores: np.ndarray) -> tuple[np.ndar
 
 def product_score(a_scores: np.ndarray, b_scores: np.ndarray) -> float:
     """max over thresholds and orientations of TPR * TNR: rho_R along one direction."""
-    tpr, tnr = threshold_rates(a_scores, b_scores)
-    return float(np.max(tpr * tnr))
+    return float(direction_counts(a_scores, b_scores)[3][0])
 
 
 def balanced_accuracy(a_scores: np.ndarray, b_scores: np.ndarray) -> float:
@@ -119,12 +162,23 @@ def lda_direction(mean_a, cov_a, mean_b, cov_b, ridge: float = RIDGE) -> np.ndar
     leaves every projection's order unchanged; with no spread at all (tr S = 0) it is the mean
     difference itself.
     """
-    scatter = cov_a + cov_b
-    d = len(mean_a)
-    trace = float(np.trace(scatter))
-    if trace <= 0:
-        return mean_a - mean_b
-    return np.linalg.solve(scatter + ridge * trace / d * np.eye(d), mean_a - mean_b)
+    return lda_directions(np.stack([mean_a, mean_b]), np.stack([cov_a, cov_b]), [(0, 1)], ridge)[0]
+
+
+def lda_directions(means: np.ndarray, covs: np.ndarray, pairs: Sequence[tuple[int, int]], ridge: float = RIDGE):
+    """:func:`lda_direction` of every pair (i, j) of classes at once: means ``(K, d)``, covariances
+    ``(K, d, d)`` -> directions ``(P, d)``, one batched solve."""
+    first, second = (np.array(side, dtype=int) for side in zip(*pairs))
+    scatter = covs[first] + covs[second]
+    difference = means[first] - means[second]
+    d = means.shape[1]
+    trace = np.array([float(np.trace(s)) for s in scatter])
+    spread = trace > 0
+    out = difference.copy()
+    if spread.any():
+        ridged = scatter[spread] + (ridge * trace[spread] / d)[:, None, None] * np.eye(d)
+        out[spread] = np.linalg.solve(ridged, difference[spread][..., None])[..., 0]
+    return out
 
 
 @dataclass(frozen=True)
@@ -166,24 +220,30 @@ def pair_separability(
     return _best_of(a, b, directions, 0.0 if certify else None)
 
 
-def _best_of(a: np.ndarray, b: np.ndarray, directions: Sequence[np.ndarray], certify_above: float | None) -> PairResult:
-    """The best direction's counts; the LP is run when the best fraction reaches ``certify_above``."""
+def _best_of(
+    a: np.ndarray, b: np.ndarray, directions: Sequence[np.ndarray], certify_above: float | None, counts=None
+) -> PairResult:
+    """The best direction (the first of the largest count, either orientation); the LP is run when
+    its fraction reaches ``certify_above``. ``counts``: :func:`direction_counts` of the projections
+    of ``a`` and ``b`` on ``directions``, when already computed."""
+    directions = np.asarray(directions)
+    if counts is None:
+        counts = direction_counts(projections(a, directions), projections(b, directions))
+    greater, equal, less, products = counts
+    best = int(np.argmax(np.maximum(greater, less)))
+    w = directions[best] if greater[best] >= less[best] else -directions[best]
     total = len(a) * len(b)
-    best, rho_r = None, 0.0
-    for w in directions:
-        sa, sb = a @ w, b @ w
-        greater, equal, less = order_counts(sa, sb)
-        oriented = (greater, w) if greater >= less else (less, -w)
-        if best is None or oriented[0] > best[0]:
-            best = (*oriented, equal)
-        rho_r = max(rho_r, product_score(sa, sb))
-    count, w, equal = best
-    rho_p = count / total
+    rho_p = int(max(greater[best], less[best])) / total
     if certify_above is not None and certify_above <= rho_p < 1:
         separator = separating_direction(a, b)
         if separator is not None:
             return PairResult(1.0, 1.0, 0.0, separator, certified=True)
-    return PairResult(rho_p, rho_r, equal / total, w, certified=rho_p == 1.0)
+    return PairResult(rho_p, float(products.max()), int(equal[best]) / total, w, certified=rho_p == 1.0)
+
+
+def projections(points: np.ndarray, directions: np.ndarray) -> np.ndarray:
+    """``points`` (n, d) projected on each of ``directions`` (D, d): ``(D, n)``."""
+    return directions @ points.T
 
 
 def separating_direction(a, b) -> np.ndarray | None:
@@ -350,16 +410,22 @@ def layer_separability(
     pairs = class_pairs(y)
     if not pairs:
         raise ValueError("layer_separability needs at least two classes in labels")
-    members = {k: x[y == k] for k in np.unique(y).tolist()}
-    stats = {k: class_statistics(v) for k, v in members.items()}
-    results = []
+    classes = np.unique(y).tolist()
+    members = {k: x[y == k] for k in classes}
+    means, covs = (np.stack(side) for side in zip(*(class_statistics(members[k]) for k in classes)))
+    index = {k: position for position, k in enumerate(classes)}
+    lda = lda_directions(means, covs, [(index[i], index[j]) for i, j in pairs])
+    readout = None if readout is None else np.asarray(readout, dtype=np.float64)
+    candidates = []
     for p, (i, j) in enumerate(pairs):
-        candidates = [lda_direction(*stats[i], *stats[j])]
-        if readout is not None:
-            candidates.append(np.asarray(readout, dtype=np.float64)[i] - np.asarray(readout, dtype=np.float64)[j])
-        if warm is not None:
-            candidates.append(warm[p])
-        results.append(_best_of(members[i], members[j], candidates, CERTIFY_ABOVE if certify else None))
+        extra = ([] if readout is None else [readout[i] - readout[j]]) + ([] if warm is None else [warm[p]])
+        candidates.append(np.stack([lda[p], *extra]))
+    scores = [(projections(members[i], c), projections(members[j], c)) for (i, j), c in zip(pairs, candidates)]
+    counts = _counts_of_pairs(scores)
+    results = [
+        _best_of(members[i], members[j], c, CERTIFY_ABOVE if certify else None, n)
+        for (i, j), c, n in zip(pairs, candidates, counts)
+    ]
     return LayerResult(
         pairs,
         np.array([r.rho_p for r in results]),
@@ -370,6 +436,26 @@ def layer_separability(
 
 
 # --- baselines ---------------------------------------------------------------------------------
+
+
+def _counts_of_pairs(scores: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, ...]]:
+    """:func:`direction_counts` of every pair's ``(a_scores (D, m), b_scores (D, n))`` (D equal for
+    every pair; m and n may differ), all in one call: rows padded with +inf to one length."""
+    rows = len(scores[0][0])
+    width = max(sa.shape[1] + sb.shape[1] for sa, sb in scores)
+    padded = np.full((len(scores) * rows, width), np.inf)
+    is_a = np.zeros(padded.shape, dtype=bool)
+    valid = np.zeros(padded.shape, dtype=bool)
+    m = np.repeat([sa.shape[1] for sa, _ in scores], rows)
+    n = np.repeat([sb.shape[1] for _, sb in scores], rows)
+    for p, (sa, sb) in enumerate(scores):
+        block = slice(p * rows, (p + 1) * rows)
+        size_a, size = sa.shape[1], sa.shape[1] + sb.shape[1]
+        padded[block, :size_a], padded[block, size_a:size] = sa, sb
+        is_a[block, :size_a] = True
+        valid[block, :size] = True
+    found = _sorted_counts(padded, is_a, valid, m, n)
+    return [tuple(values[p * rows : (p + 1) * rows] for values in found) for p in range(len(scores))]
 
 
 def shuffled_labels(labels, seed: int = 0) -> np.ndarray:
