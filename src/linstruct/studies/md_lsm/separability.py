@@ -60,22 +60,38 @@ def direction_counts(a_scores, b_scores) -> tuple[np.ndarray, np.ndarray, np.nda
     ``a_scores`` ``(D, m)`` and ``b_scores`` ``(D, n)`` (1-D for one direction): the projections of A
     and B on each direction. Returns, each ``(D,)``: #{a_i > b_j}, #{a_i = b_j}, #{a_i < b_j} over
     the m n pairs, and max over thresholds t (-inf and every score) and both orientations of
-    TPR * TNR (rho_R along the direction). See :func:`_sorted_counts`.
+    TPR * TNR (rho_R along the direction).
     """
-    a, b = np.atleast_2d(a_scores), np.atleast_2d(b_scores)
-    rows, m, n = a.shape[0], a.shape[1], b.shape[1]
-    is_a = np.broadcast_to(np.arange(m + n) < m, (rows, m + n))
-    sizes = np.full(rows, m), np.full(rows, n)
-    return _sorted_counts(np.concatenate([a, b], axis=1), is_a, np.ones_like(is_a), *sizes)
+    return _counts_of_pairs([(np.atleast_2d(a_scores), np.atleast_2d(b_scores))])[0]
+
+
+def _counts_of_pairs(scores: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, ...]]:
+    """:func:`direction_counts` of every pair's ``(a_scores (D, m), b_scores (D, n))`` (D equal for
+    every pair; m and n may differ), all in one call: rows padded with +inf to one length."""
+    rows = len(scores[0][0])
+    width = max(sa.shape[1] + sb.shape[1] for sa, sb in scores)
+    padded = np.full((len(scores) * rows, width), np.inf)
+    is_a = np.zeros(padded.shape, dtype=bool)
+    valid = np.zeros(padded.shape, dtype=bool)
+    m = np.repeat([sa.shape[1] for sa, _ in scores], rows)
+    n = np.repeat([sb.shape[1] for _, sb in scores], rows)
+    for p, (sa, sb) in enumerate(scores):
+        block = slice(p * rows, (p + 1) * rows)
+        size_a, size = sa.shape[1], sa.shape[1] + sb.shape[1]
+        padded[block, :size_a], padded[block, size_a:size] = sa, sb
+        is_a[block, :size_a] = True
+        valid[block, :size] = True
+    found = _sorted_counts(padded, is_a, valid, m, n)
+    return [tuple(values[p * rows : (p + 1) * rows] for values in found) for p in range(len(scores))]
 
 
 def _sorted_counts(scores, is_a, valid, m, n) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """:func:`direction_counts` of rows that each hold one direction's scores of A and B together.
 
-    ``scores``, ``is_a`` (A or B) and ``valid`` (False on padding, placed after every real score
-    of its row, e.g. +inf) are ``(G, N)``; ``m``, ``n`` ``(G,)`` the real sizes of A and B per row.
-    One sort per row; equal scores form one tie group, so ties count exactly, and only
-    real scores are counted (padding never changes a count or a rate).
+    ``scores``, ``is_a`` (A or B) and ``valid`` (False on padding, which holds +inf) are
+    ``(G, N)``; ``m``, ``n`` ``(G,)`` the real sizes of A and B per row. One sort per row; equal
+    scores form one tie group, so ties count exactly, and only real scores are counted (padding
+    never changes a count or a rate).
     """
     positions = np.arange(scores.shape[1])
     order = np.argsort(scores, axis=1)
@@ -436,26 +452,6 @@ def layer_separability(
 
 
 # --- baselines ---------------------------------------------------------------------------------
-
-
-def _counts_of_pairs(scores: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, ...]]:
-    """:func:`direction_counts` of every pair's ``(a_scores (D, m), b_scores (D, n))`` (D equal for
-    every pair; m and n may differ), all in one call: rows padded with +inf to one length."""
-    rows = len(scores[0][0])
-    width = max(sa.shape[1] + sb.shape[1] for sa, sb in scores)
-    padded = np.full((len(scores) * rows, width), np.inf)
-    is_a = np.zeros(padded.shape, dtype=bool)
-    valid = np.zeros(padded.shape, dtype=bool)
-    m = np.repeat([sa.shape[1] for sa, _ in scores], rows)
-    n = np.repeat([sb.shape[1] for _, sb in scores], rows)
-    for p, (sa, sb) in enumerate(scores):
-        block = slice(p * rows, (p + 1) * rows)
-        size_a, size = sa.shape[1], sa.shape[1] + sb.shape[1]
-        padded[block, :size_a], padded[block, size_a:size] = sa, sb
-        is_a[block, :size_a] = True
-        valid[block, :size] = True
-    found = _sorted_counts(padded, is_a, valid, m, n)
-    return [tuple(values[p * rows : (p + 1) * rows] for values in found) for p in range(len(scores))]
 
 
 def shuffled_labels(labels, seed: int = 0) -> np.ndarray:
